@@ -1,0 +1,37 @@
+# posbon: `make demo` analyses the bundled sample footage; `make test` runs every check CI runs.
+# Build outputs and fetched assets live outside the clone so a re-clone does not rebuild from scratch.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/posbon/target
+CARGO ?= cargo
+POSBON_DEV := $(CARGO_TARGET_DIR)/debug/posbon
+POSBON_REL := $(CARGO_TARGET_DIR)/release/posbon
+
+.PHONY: demo test deps assets assets-dev lint bench clean-out
+
+deps:
+	@scripts/install-deps.sh
+
+# Release build: the demo measures speed.
+demo: deps
+	$(CARGO) build --release -p cli
+	$(POSBON_REL) assets fetch
+	$(POSBON_REL) analyze "$$($(POSBON_REL) assets path footage/vtest.avi)" --config config/demo-camera.toml --out out/demo
+
+assets-dev: deps
+	$(CARGO) build -p cli
+	$(POSBON_DEV) assets fetch
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: assets-dev lint
+	$(CARGO) test --workspace
+	$(CARGO) test -p infer --features tract
+
+bench: deps
+	$(CARGO) build --release -p cli
+	$(POSBON_REL) assets fetch
+	$(POSBON_REL) bench --video "$$($(POSBON_REL) assets path footage/vtest.avi)"
+
+clean-out:
+	rm -rf out
