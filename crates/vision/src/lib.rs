@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod clock;
+pub mod config;
 pub mod detect;
 pub mod event;
 pub mod frame;
