@@ -90,14 +90,21 @@ pub struct EvidenceSection {
 
 impl Default for EvidenceSection {
     fn default() -> Self {
-        Self { jpeg_quality: 85, face_upscale: 2.0, crops: true }
+        Self {
+            jpeg_quality: 85,
+            face_upscale: 2.0,
+            crops: true,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("camera config {source_name}: {err}")]
-    Parse { source_name: String, err: toml::de::Error },
+    Parse {
+        source_name: String,
+        err: toml::de::Error,
+    },
     #[error("camera config {source_name}: {msg}")]
     Invalid { source_name: String, msg: String },
 }
@@ -105,16 +112,25 @@ pub enum ConfigError {
 impl CameraConfig {
     /// Parse a camera config; `source_name` (usually the file path) is named in every error.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Self, ConfigError> {
-        let cfg: CameraConfig = toml::from_str(text)
-            .map_err(|err| ConfigError::Parse { source_name: source_name.to_string(), err })?;
+        let cfg: CameraConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            source_name: source_name.to_string(),
+            err,
+        })?;
         cfg.check_basic(source_name)?;
         Ok(cfg)
     }
 
     fn check_basic(&self, source_name: &str) -> Result<(), ConfigError> {
-        let invalid = |msg: String| ConfigError::Invalid { source_name: source_name.to_string(), msg };
+        let invalid = |msg: String| ConfigError::Invalid {
+            source_name: source_name.to_string(),
+            msg,
+        };
         let id = &self.camera.id;
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(invalid(format!(
                 "[camera] id = {id:?} must be non-empty and use only letters, digits, '-' and '_'"
             )));
@@ -127,7 +143,10 @@ impl CameraConfig {
             )));
         }
         if d.batch == 0 || d.batch > 64 {
-            return Err(invalid(format!("[detector] batch = {} must be between 1 and 64", d.batch)));
+            return Err(invalid(format!(
+                "[detector] batch = {} must be between 1 and 64",
+                d.batch
+            )));
         }
         if !(1..=100).contains(&self.evidence.jpeg_quality) {
             return Err(invalid(format!(
@@ -141,13 +160,19 @@ impl CameraConfig {
                 self.evidence.face_upscale
             )));
         }
-        self.motion.validate().map_err(|e| invalid(format!("[motion] {e}")))?;
+        self.motion
+            .validate()
+            .map_err(|e| invalid(format!("[motion] {e}")))?;
         Ok(())
     }
 
     /// The zones, lines and rules as the rule engine takes them.
     pub fn rules_config(&self) -> RulesConfig {
-        RulesConfig { zones: self.zones.clone(), lines: self.lines.clone(), rules: self.rules.clone() }
+        RulesConfig {
+            zones: self.zones.clone(),
+            lines: self.lines.clone(),
+            rules: self.rules.clone(),
+        }
     }
 
     /// Resolve `[detector] classes` against the model's class names: the ids to keep (all if
@@ -160,13 +185,18 @@ impl CameraConfig {
             .classes
             .iter()
             .map(|c| {
-                class_names.iter().position(|n| n == c).map(|i| i as u32).ok_or_else(|| {
-                    let some: Vec<&str> = class_names.iter().take(12).map(String::as_str).collect();
-                    format!(
-                        "[detector] classes: the model has no class {c:?}; it knows e.g. {}",
-                        some.join(", ")
-                    )
-                })
+                class_names
+                    .iter()
+                    .position(|n| n == c)
+                    .map(|i| i as u32)
+                    .ok_or_else(|| {
+                        let some: Vec<&str> =
+                            class_names.iter().take(12).map(String::as_str).collect();
+                        format!(
+                            "[detector] classes: the model has no class {c:?}; it knows e.g. {}",
+                            some.join(", ")
+                        )
+                    })
             })
             .collect()
     }

@@ -17,7 +17,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn image(&self) -> ImageRef<'_> {
-        ImageRef { width: self.width, height: self.height, data: &self.data }
+        ImageRef {
+            width: self.width,
+            height: self.height,
+            data: &self.data,
+        }
     }
 }
 
@@ -39,6 +43,10 @@ pub struct Image {
 
 impl Image {
     pub fn as_ref(&self) -> ImageRef<'_> {
-        ImageRef { width: self.width, height: self.height, data: &self.data }
+        ImageRef {
+            width: self.width,
+            height: self.height,
+            data: &self.data,
+        }
     }
 }
