@@ -28,9 +28,16 @@ pub struct AnalyzeArgs {
 }
 
 pub fn read_config(path: &Path) -> Result<CameraConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading camera config {}: check the path given to --config", path.display()))?;
-    Ok(CameraConfig::from_toml_str(&text, &path.display().to_string())?)
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading camera config {}: check the path given to --config",
+            path.display()
+        )
+    })?;
+    Ok(CameraConfig::from_toml_str(
+        &text,
+        &path.display().to_string(),
+    )?)
 }
 
 pub fn open_source(input: &str, start_unix: i64) -> Result<Box<dyn media::FrameSource>> {
@@ -38,7 +45,8 @@ pub fn open_source(input: &str, start_unix: i64) -> Result<Box<dyn media::FrameS
     if !media::is_live_uri(input) {
         opts.clock = Box::new(FixedStart(Timestamp(start_unix * 1_000_000)));
     }
-    let src = media::open(input, opts).with_context(|| format!("opening {}", media::redact_uri(input)))?;
+    let src = media::open(input, opts)
+        .with_context(|| format!("opening {}", media::redact_uri(input)))?;
     Ok(Box::new(pipeline::Prefetch::new(src, 8)))
 }
 
@@ -57,8 +65,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         _ => ProgressBar::new_spinner(),
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} frames {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} frames {msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let result = pipe.run(source.as_mut(), &mut |s: &Stats| {
@@ -82,13 +92,20 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
 
 fn write_summary(out: &Path, camera: &str, input: &str, stats: &Stats) -> Result<()> {
     let path = out.join("summary.json");
-    let json = serde_json::json!({ "camera": camera, "input": media::redact_uri(input), "stats": stats });
-    std::fs::write(&path, serde_json::to_vec_pretty(&json)?).with_context(|| format!("writing {}", path.display()))
+    let json =
+        serde_json::json!({ "camera": camera, "input": media::redact_uri(input), "stats": stats });
+    std::fs::write(&path, serde_json::to_vec_pretty(&json)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[allow(clippy::print_stdout)]
 fn print_summary(camera: &str, out: &Path, s: &Stats) {
-    println!("camera {camera}: {} frames in {:.1} s ({:.1} frames/s)", s.frames, s.wall_s, s.fps());
+    println!(
+        "camera {camera}: {} frames in {:.1} s ({:.1} frames/s)",
+        s.frames,
+        s.wall_s,
+        s.fps()
+    );
     println!(
         "detector: {} frames in {} batched calls; the motion gate skipped {} frames ({:.0}%)",
         s.detector_frames,
@@ -111,5 +128,10 @@ fn print_summary(camera: &str, out: &Path, s: &Stats) {
         "time per stage (s): decode {:.1}, motion gate {:.1}, detector {:.1}, tracking+rules {:.2}, evidence {:.1}",
         s.decode_s, s.gate_s, s.detect_s, s.track_rules_s, s.evidence_s
     );
-    println!("results: {}/events.jsonl, {} redacted evidence images in {}/evidence/", out.display(), s.evidence_images, out.display());
+    println!(
+        "results: {}/events.jsonl, {} redacted evidence images in {}/evidence/",
+        out.display(),
+        s.evidence_images,
+        out.display()
+    );
 }

@@ -60,14 +60,24 @@ impl media::FrameSource for Limited {
 fn pipeline_run(args: &BenchArgs, gate: bool, out: &Path) -> Result<Stats> {
     let mut cfg = read_config(&args.config)?;
     cfg.detector.motion_gate = gate;
-    let engine = EngineArgs { backend: Backend::Ort, threads: args.threads };
+    let engine = EngineArgs {
+        backend: Backend::Ort,
+        threads: args.threads,
+    };
     let dir = args.config.parent().unwrap_or(Path::new("."));
     let detector = load_detector(&cfg, dir, &engine)?;
     let faces = load_faces(&engine)?;
     let _ = std::fs::remove_dir_all(out);
     let mut pipe = Pipeline::new(cfg, detector, faces, out)?;
-    let limit = if args.frames == 0 { u64::MAX } else { args.frames };
-    let mut src = Limited { inner: open_source(&args.video, 0)?, left: limit };
+    let limit = if args.frames == 0 {
+        u64::MAX
+    } else {
+        args.frames
+    };
+    let mut src = Limited {
+        inner: open_source(&args.video, 0)?,
+        left: limit,
+    };
     pipe.run(&mut src, &mut |_| {})?;
     Ok(pipe.stats().clone())
 }
@@ -75,7 +85,10 @@ fn pipeline_run(args: &BenchArgs, gate: bool, out: &Path) -> Result<Stats> {
 /// Median milliseconds per frame of the detector alone on real frames of the video.
 fn detector_latency(args: &BenchArgs, backend: Backend, batch: usize) -> Result<f64> {
     let cfg = read_config(&args.config)?;
-    let engine = EngineArgs { backend, threads: args.threads };
+    let engine = EngineArgs {
+        backend,
+        threads: args.threads,
+    };
     let dir = args.config.parent().unwrap_or(Path::new("."));
     let mut det = load_detector(&cfg, dir, &engine)?;
     let mut src = open_source(&args.video, 0)?;
@@ -92,7 +105,8 @@ fn detector_latency(args: &BenchArgs, backend: Backend, batch: usize) -> Result<
     let mut ms: Vec<f64> = (0..args.samples.max(1))
         .map(|_| {
             let t = Instant::now();
-            det.detect(&images).map(|_| t.elapsed().as_secs_f64() * 1e3 / batch as f64)
+            det.detect(&images)
+                .map(|_| t.elapsed().as_secs_f64() * 1e3 / batch as f64)
         })
         .collect::<Result<_, _>>()?;
     Ok(median(&mut ms))
@@ -101,35 +115,61 @@ fn detector_latency(args: &BenchArgs, backend: Backend, batch: usize) -> Result<
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn python_peer(args: &BenchArgs) -> Result<serde_json::Value> {
     let model = infer::asset_root().join("yolov4-tiny/yolov4-tiny-416.onnx");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/python_pipeline.py");
-    let mut cmd = std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
-    cmd.arg(&script).arg("--video").arg(&args.video).arg("--model").arg(&model).arg("--threads").arg(args.threads.to_string());
+    let mut cmd =
+        std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
+    cmd.arg(&script)
+        .arg("--video")
+        .arg(&args.video)
+        .arg("--model")
+        .arg(&model)
+        .arg("--threads")
+        .arg(args.threads.to_string());
     if args.frames > 0 {
         cmd.arg("--max-frames").arg(args.frames.to_string());
     }
-    let out = cmd.output().with_context(|| format!("running {}", script.display()))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
     if !out.status.success() {
         bail!(
             "the Python peer failed ({}): {}\ninstall its packages with `python3 -m pip install -r bench/requirements.txt`",
             out.status,
-            String::from_utf8_lossy(&out.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or("");
-    serde_json::from_str(last).with_context(|| format!("the Python peer printed no JSON result: {text}"))
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or("");
+    serde_json::from_str(last)
+        .with_context(|| format!("the Python peer printed no JSON result: {text}"))
 }
 
 #[allow(clippy::print_stdout)]
 pub fn run(args: &BenchArgs) -> Result<()> {
     let mut report = serde_json::Map::new();
     let cores = args.threads;
-    println!("posbon bench: {} with {} inference thread(s)", args.video, cores);
+    println!(
+        "posbon bench: {} with {} inference thread(s)",
+        args.video, cores
+    );
 
     let mut backends = vec![Backend::Ort];
     if cfg!(feature = "tract") {
@@ -138,7 +178,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     for b in &backends {
         for batch in [1usize, 4] {
             let ms = detector_latency(args, *b, batch)?;
-            println!("detector {b} batch {batch}: {ms:.1} ms/frame (median of {}), {:.1} cameras/core at 5 detections/s", args.samples, 1000.0 / ms / 5.0 / cores as f64);
+            println!(
+                "detector {b} batch {batch}: {ms:.1} ms/frame (median of {}), {:.1} cameras/core at 5 detections/s",
+                args.samples,
+                1000.0 / ms / 5.0 / cores as f64
+            );
             report.insert(format!("detector_{b}_b{batch}_ms"), ms.into());
         }
     }
@@ -146,10 +190,23 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let tmp = std::env::temp_dir().join(format!("posbon-bench-{}", std::process::id()));
     for gate in [true, false] {
         let s = pipeline_run(args, gate, &tmp)?;
-        let label = if gate { "with motion gate" } else { "without motion gate" };
+        let label = if gate {
+            "with motion gate"
+        } else {
+            "without motion gate"
+        };
         println!(
             "posbon pipeline {label}: {} frames in {:.1} s = {:.1} frames/s ({:.1} per core); detector on {} frames; stages s: decode {:.1} gate {:.2} detect {:.1} track+rules {:.2} evidence {:.1}",
-            s.frames, s.wall_s, s.fps(), s.fps() / cores as f64, s.detector_frames, s.decode_s, s.gate_s, s.detect_s, s.track_rules_s, s.evidence_s
+            s.frames,
+            s.wall_s,
+            s.fps(),
+            s.fps() / cores as f64,
+            s.detector_frames,
+            s.decode_s,
+            s.gate_s,
+            s.detect_s,
+            s.track_rules_s,
+            s.evidence_s
         );
         report.insert(format!("pipeline_gate_{gate}"), serde_json::to_value(&s)?);
         report.insert(format!("pipeline_gate_{gate}_fps"), s.fps().into());
@@ -159,10 +216,19 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if !args.no_python {
         let py = python_peer(args)?;
         let py_fps = py.get("fps").and_then(|v| v.as_f64()).unwrap_or(0.0);
-        println!("python peer (OpenCV decode + onnxruntime, same model and NMS): {py_fps:.1} frames/s");
+        println!(
+            "python peer (OpenCV decode + onnxruntime, same model and NMS): {py_fps:.1} frames/s"
+        );
         for gate in [true, false] {
-            if let Some(f) = report.get(&format!("pipeline_gate_{gate}_fps")).and_then(|v| v.as_f64()) {
-                println!("ratio posbon {} / python: {:.2}x", if gate { "with gate" } else { "without gate" }, f / py_fps);
+            if let Some(f) = report
+                .get(&format!("pipeline_gate_{gate}_fps"))
+                .and_then(|v| v.as_f64())
+            {
+                println!(
+                    "ratio posbon {} / python: {:.2}x",
+                    if gate { "with gate" } else { "without gate" },
+                    f / py_fps
+                );
             }
         }
         report.insert("python".into(), py);

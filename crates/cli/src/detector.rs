@@ -37,11 +37,17 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     pub fn infer_config(&self) -> InferConfig {
-        InferConfig::default().with_backend(self.backend).with_threads(self.threads)
+        InferConfig::default()
+            .with_backend(self.backend)
+            .with_threads(self.threads)
     }
 }
 
-pub fn load_detector(cfg: &CameraConfig, config_dir: &Path, engine: &EngineArgs) -> Result<OnnxDetector> {
+pub fn load_detector(
+    cfg: &CameraConfig,
+    config_dir: &Path,
+    engine: &EngineArgs,
+) -> Result<OnnxDetector> {
     let path = model_path(&cfg.detector.model, config_dir);
     if !path.exists() {
         bail!(
@@ -52,7 +58,8 @@ pub fn load_detector(cfg: &CameraConfig, config_dir: &Path, engine: &EngineArgs)
     let mut model = vision::model::Model::load(&path, &infer::asset_root())
         .with_context(|| format!("loading model description {}", path.display()))?;
     model.spec.score_threshold = cfg.detector.min_confidence;
-    OnnxDetector::from_model(model, &engine.infer_config()).with_context(|| format!("loading detector {}", path.display()))
+    OnnxDetector::from_model(model, &engine.infer_config())
+        .with_context(|| format!("loading detector {}", path.display()))
 }
 
 /// CenterFace as the pipeline's face finder.
@@ -65,5 +72,8 @@ impl pipeline::FaceFinder for Faces {
 }
 
 pub fn load_faces(engine: &EngineArgs) -> Result<Faces> {
-    Ok(Faces(FaceDetector::load_default(&engine.infer_config()).context("loading the face detector (CenterFace) used for redaction")?))
+    Ok(Faces(
+        FaceDetector::load_default(&engine.infer_config())
+            .context("loading the face detector (CenterFace) used for redaction")?,
+    ))
 }

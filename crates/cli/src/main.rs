@@ -8,7 +8,11 @@ mod cmd_track;
 mod detector;
 
 #[derive(Parser, Debug)]
-#[command(name = "posbon", version, about = "Video analytics for mahalla safety: events, not identities.")]
+#[command(
+    name = "posbon",
+    version,
+    about = "Video analytics for mahalla safety: events, not identities."
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -40,7 +44,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("POSBON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,posbon=info"));
-    let sub = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let sub = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => sub.init(),
         LogFormat::Json => sub.json().init(),

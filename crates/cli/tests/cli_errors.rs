@@ -3,11 +3,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn posbon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_posbon")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_posbon"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn demo_config() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/demo-camera.toml").to_str().unwrap().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../config/demo-camera.toml")
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn assert_clean_failure(out: &Output, needles: &[&str]) {
@@ -23,8 +30,21 @@ fn assert_clean_failure(out: &Output, needles: &[&str]) {
 fn garbage_video_is_named_and_nothing_panics() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("garbage.avi");
-    std::fs::write(&bad, (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect::<Vec<u8>>()).unwrap();
-    let out = posbon(&["analyze", bad.to_str().unwrap(), "--config", &demo_config(), "--out", dir.path().join("o").to_str().unwrap()]);
+    std::fs::write(
+        &bad,
+        (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let out = posbon(&[
+        "analyze",
+        bad.to_str().unwrap(),
+        "--config",
+        &demo_config(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["garbage.avi", "not a video"]);
 }
 
@@ -32,8 +52,19 @@ fn garbage_video_is_named_and_nothing_panics() {
 fn a_malformed_camera_config_gives_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("cam.toml");
-    std::fs::write(&cfg, "[camera]\nid = \"c1\"\n\n[[zones]]\nname = \"z\"\npolygon = [[0.1, 0.1], [0.5 0.5]]\n").unwrap();
-    let out = posbon(&["analyze", "x.avi", "--config", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    std::fs::write(
+        &cfg,
+        "[camera]\nid = \"c1\"\n\n[[zones]]\nname = \"z\"\npolygon = [[0.1, 0.1], [0.5 0.5]]\n",
+    )
+    .unwrap();
+    let out = posbon(&[
+        "analyze",
+        "x.avi",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["cam.toml", "line 6"]);
 }
 
@@ -41,11 +72,25 @@ fn a_malformed_camera_config_gives_line_and_column() {
 fn an_unreachable_camera_is_reported_with_its_address() {
     let dir = tempfile::tempdir().unwrap();
     // a port nothing listens on: bind, read the port, close
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("rtsp://user:secret@127.0.0.1:{port}/cam");
-    let out = posbon(&["analyze", &url, "--config", &demo_config(), "--out", dir.path().to_str().unwrap()]);
+    let out = posbon(&[
+        "analyze",
+        &url,
+        "--config",
+        &demo_config(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &[&format!("127.0.0.1:{port}"), "could not connect"]);
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("secret"), "password leaked into the message");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("secret"),
+        "password leaked into the message"
+    );
 }
 
 #[test]
@@ -65,7 +110,21 @@ fn a_model_file_that_is_not_what_its_description_says_is_refused() {
     )
     .unwrap();
     let cfg = dir.path().join("cam.toml");
-    std::fs::write(&cfg, format!("[camera]\nid = \"c1\"\n[detector]\nmodel = \"{}\"\n", model.display())).unwrap();
-    let out = posbon(&["analyze", "x.avi", "--config", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    std::fs::write(
+        &cfg,
+        format!(
+            "[camera]\nid = \"c1\"\n[detector]\nmodel = \"{}\"\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let out = posbon(&[
+        "analyze",
+        "x.avi",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["fake.onnx"]);
 }

@@ -12,9 +12,16 @@ fn asset(rel: &str) -> PathBuf {
 fn decode_jpeg(path: &Path) -> (u32, u32, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap();
     let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
-    let px = d.decode().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let px = d
+        .decode()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let info = d.info().unwrap();
-    assert_eq!(info.pixel_format, jpeg_decoder::PixelFormat::RGB24, "{}", path.display());
+    assert_eq!(
+        info.pixel_format,
+        jpeg_decoder::PixelFormat::RGB24,
+        "{}",
+        path.display()
+    );
     (info.width as u32, info.height as u32, px)
 }
 
@@ -24,7 +31,13 @@ fn no_face_can_be_found_in_any_stored_image_of_the_vtest_run() {
     let out = tempfile::tempdir().unwrap();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/demo-camera.toml");
     let status = Command::new(env!("CARGO_BIN_EXE_posbon"))
-        .args(["analyze", video.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out"])
+        .args([
+            "analyze",
+            video.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+        ])
         .arg(out.path())
         .status()
         .unwrap();
@@ -35,15 +48,25 @@ fn no_face_can_be_found_in_any_stored_image_of_the_vtest_run() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert!(events.len() >= 10, "expected events on vtest.avi, got {}", events.len());
+    assert!(
+        events.len() >= 10,
+        "expected events on vtest.avi, got {}",
+        events.len()
+    );
     let mut kinds = BTreeSet::new();
     for e in &events {
         kinds.insert(e["kind"].as_str().unwrap().to_string());
         for p in e["evidence"].as_array().unwrap() {
-            assert!(out.path().join(p.as_str().unwrap()).is_file(), "event names missing evidence {p}");
+            assert!(
+                out.path().join(p.as_str().unwrap()).is_file(),
+                "event names missing evidence {p}"
+            );
         }
     }
-    assert!(kinds.contains("line_cross") && kinds.contains("zone_enter"), "{kinds:?}");
+    assert!(
+        kinds.contains("line_cross") && kinds.contains("zone_enter"),
+        "{kinds:?}"
+    );
 
     let cfg = infer::InferConfig::default().with_threads(2);
     let mut faces = infer::FaceDetector::load_default(&cfg).unwrap();
@@ -51,13 +74,36 @@ fn no_face_can_be_found_in_any_stored_image_of_the_vtest_run() {
     let mut frames_with_evidence = BTreeSet::new();
     for entry in std::fs::read_dir(out.path().join("evidence")).unwrap() {
         let path = entry.unwrap().path();
-        assert_eq!(path.extension().and_then(|e| e.to_str()), Some("jpg"), "unexpected file {}", path.display());
+        assert_eq!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("jpg"),
+            "unexpected file {}",
+            path.display()
+        );
         let (w, h, px) = decode_jpeg(&path);
-        let found = faces.detect_faces(vision::frame::ImageRef { width: w, height: h, data: &px }, 2.0).unwrap();
-        assert!(found.is_empty(), "a face is visible in {}: {found:?}", path.display());
+        let found = faces
+            .detect_faces(
+                vision::frame::ImageRef {
+                    width: w,
+                    height: h,
+                    data: &px,
+                },
+                2.0,
+            )
+            .unwrap();
+        assert!(
+            found.is_empty(),
+            "a face is visible in {}: {found:?}",
+            path.display()
+        );
         stored += 1;
         let name = path.file_name().unwrap().to_str().unwrap();
-        if let Some(i) = name.split("-f").nth(1).and_then(|s| s.get(..6)).and_then(|s| s.parse::<u64>().ok()) {
+        if let Some(i) = name
+            .split("-f")
+            .nth(1)
+            .and_then(|s| s.get(..6))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             frames_with_evidence.insert(i);
         }
     }
@@ -73,5 +119,8 @@ fn no_face_can_be_found_in_any_stored_image_of_the_vtest_run() {
             faces_in_originals += faces.detect_faces(f.image(), 2.0).unwrap().len();
         }
     }
-    assert!(faces_in_originals > 0, "the face detector found no face even in the unredacted frames: the check proves nothing");
+    assert!(
+        faces_in_originals > 0,
+        "the face detector found no face even in the unredacted frames: the check proves nothing"
+    );
 }

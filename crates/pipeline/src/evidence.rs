@@ -25,16 +25,37 @@ pub struct EvidenceWriter<F: FaceFinder> {
 }
 
 impl<F: FaceFinder> EvidenceWriter<F> {
-    pub fn new(out: &Path, camera: &str, cfg: EvidenceSection, faces: F) -> Result<Self, PipelineError> {
+    pub fn new(
+        out: &Path,
+        camera: &str,
+        cfg: EvidenceSection,
+        faces: F,
+    ) -> Result<Self, PipelineError> {
         let dir = out.join("evidence");
-        std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Output { path: dir.clone(), source })?;
-        Ok(Self { root: out.to_path_buf(), dir, camera: camera.to_string(), cfg, faces, last: None, written: 0 })
+        std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Output {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self {
+            root: out.to_path_buf(),
+            dir,
+            camera: camera.to_string(),
+            cfg,
+            faces,
+            last: None,
+            written: 0,
+        })
     }
 
     /// Write the redacted frame (once per frame) and, if configured, a crop per event, and put
     /// their paths (relative to the output folder) into each event. `persons` are all person
     /// boxes in the frame: their heads are blurred whatever the face detector finds.
-    pub fn attach(&mut self, frame: &Frame, persons: &[BBox], events: &mut [Event]) -> Result<(), String> {
+    pub fn attach(
+        &mut self,
+        frame: &Frame,
+        persons: &[BBox],
+        events: &mut [Event],
+    ) -> Result<(), String> {
         let mut redacted: Option<Image> = None;
         let full = match &self.last {
             Some((idx, path)) if *idx == frame.index => path.clone(),
@@ -67,10 +88,21 @@ impl<F: FaceFinder> EvidenceWriter<F> {
                 }
             };
             let union = ev.boxes.iter().skip(1).fold(ev.boxes[0], |u, b| {
-                BBox::new(u.x1.min(b.x1), u.y1.min(b.y1), u.x2.max(b.x2), u.y2.max(b.y2))
+                BBox::new(
+                    u.x1.min(b.x1),
+                    u.y1.min(b.y1),
+                    u.x2.max(b.x2),
+                    u.y2.max(b.y2),
+                )
             });
             let crop = crop(img, &pad(&union, 0.25, 24.0));
-            let name = format!("{}-f{:06}-{}-{}.jpg", self.camera, frame.index, i, sanitize(&ev.rule));
+            let name = format!(
+                "{}-f{:06}-{}-{}.jpg",
+                self.camera,
+                frame.index,
+                i,
+                sanitize(&ev.rule)
+            );
             self.write_jpeg(&name, &crop)?;
             ev.evidence.push(format!("evidence/{name}"));
         }
@@ -79,15 +111,24 @@ impl<F: FaceFinder> EvidenceWriter<F> {
 
     fn redact(&mut self, frame: &Frame, persons: &[BBox]) -> Result<Image, String> {
         let faces = self.faces.faces(frame.image(), self.cfg.face_upscale)?;
-        let mut img = Image { width: frame.width, height: frame.height, data: frame.data.clone() };
-        redact::blur_regions(&mut img, &redact::redaction_regions(persons, &faces), redact::DEFAULT_STRENGTH);
+        let mut img = Image {
+            width: frame.width,
+            height: frame.height,
+            data: frame.data.clone(),
+        };
+        redact::blur_regions(
+            &mut img,
+            &redact::redaction_regions(persons, &faces),
+            redact::DEFAULT_STRENGTH,
+        );
         Ok(img)
     }
 
     /// Atomic: written to a temporary name, then renamed, so an event line never points at a
     /// half-written image.
     fn write_jpeg(&mut self, name: &str, img: &Image) -> Result<(), String> {
-        let bytes = media::jpeg::encode_rgb(img.as_ref(), self.cfg.jpeg_quality).map_err(|e| e.to_string())?;
+        let bytes = media::jpeg::encode_rgb(img.as_ref(), self.cfg.jpeg_quality)
+            .map_err(|e| e.to_string())?;
         let path = self.dir.join(name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, &bytes)
@@ -103,7 +144,15 @@ impl<F: FaceFinder> EvidenceWriter<F> {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn pad(b: &BBox, frac: f32, min_px: f32) -> BBox {
@@ -125,7 +174,11 @@ fn crop(img: &Image, b: &BBox) -> Image {
         let start = ((y * img.width + x1) * 3) as usize;
         data.extend_from_slice(&img.data[start..start + (w * 3) as usize]);
     }
-    Image { width: w, height: h, data }
+    Image {
+        width: w,
+        height: h,
+        data,
+    }
 }
 
 /// A 2-pixel outline, so a reviewer sees which object the event is about.
@@ -157,7 +210,11 @@ mod tests {
 
     #[test]
     fn crop_is_clipped_to_the_image() {
-        let img = Image { width: 4, height: 3, data: (0..36).collect() };
+        let img = Image {
+            width: 4,
+            height: 3,
+            data: (0..36).collect(),
+        };
         let c = crop(&img, &BBox::new(-5.0, 1.0, 2.0, 10.0));
         assert_eq!((c.width, c.height), (2, 2));
         assert_eq!(&c.data[..6], &[12, 13, 14, 15, 16, 17]);

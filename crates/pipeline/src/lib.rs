@@ -31,17 +31,33 @@ use vision::tracker::Tracker;
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("camera {camera}: {source}")]
-    Source { camera: String, source: media::MediaError },
+    Source {
+        camera: String,
+        source: media::MediaError,
+    },
     #[error("camera {camera}, frame {frame}: detector failed: {msg}")]
-    Detector { camera: String, frame: u64, msg: String },
+    Detector {
+        camera: String,
+        frame: u64,
+        msg: String,
+    },
     #[error("camera {camera}: the rules do not fit this camera: {msg}")]
     Rules { camera: String, msg: String },
     #[error("camera {camera}: {msg}")]
     Config { camera: String, msg: String },
-    #[error("writing results to {path}: {source}; check that the folder is writable and the disk is not full")]
-    Output { path: PathBuf, source: std::io::Error },
+    #[error(
+        "writing results to {path}: {source}; check that the folder is writable and the disk is not full"
+    )]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("camera {camera}, frame {frame}: evidence: {msg}")]
-    Evidence { camera: String, frame: u64, msg: String },
+    Evidence {
+        camera: String,
+        frame: u64,
+        msg: String,
+    },
 }
 
 /// What a frame needs from the detector.
@@ -79,17 +95,30 @@ struct FrameState {
 impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
     /// `out` receives `events.jsonl` and `evidence/`. Fails if the config names a class the
     /// detector does not know, or the folder cannot be written.
-    pub fn new(cfg: CameraConfig, detector: D, faces: F, out: &Path) -> Result<Self, PipelineError> {
+    pub fn new(
+        cfg: CameraConfig,
+        detector: D,
+        faces: F,
+        out: &Path,
+    ) -> Result<Self, PipelineError> {
         let camera = cfg.camera.id.clone();
         let names = detector.class_names().to_vec();
-        let keep_ids = cfg.class_filter(&names).map_err(|msg| PipelineError::Config { camera: camera.clone(), msg })?;
+        let keep_ids = cfg
+            .class_filter(&names)
+            .map_err(|msg| PipelineError::Config {
+                camera: camera.clone(),
+                msg,
+            })?;
         let mut keep = vec![false; names.len()];
         for id in keep_ids {
             keep[id as usize] = true;
         }
         cfg.rules_config()
             .validate(&names)
-            .map_err(|e| PipelineError::Rules { camera: camera.clone(), msg: e.to_string() })?;
+            .map_err(|e| PipelineError::Rules {
+                camera: camera.clone(),
+                msg: e.to_string(),
+            })?;
         let events = EventLog::open(out)?;
         let evidence = EvidenceWriter::new(out, &camera, cfg.evidence.clone(), faces)?;
         Ok(Self {
@@ -116,7 +145,11 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
     /// Read `source` to its end, writing events and evidence as they happen. `on_progress` is
     /// called after every batch. On an error, everything already processed stays written and
     /// the statistics so far remain available through [`Pipeline::stats`].
-    pub fn run(&mut self, source: &mut dyn FrameSource, on_progress: &mut dyn FnMut(&Stats)) -> Result<(), PipelineError> {
+    pub fn run(
+        &mut self,
+        source: &mut dyn FrameSource,
+        on_progress: &mut dyn FnMut(&Stats),
+    ) -> Result<(), PipelineError> {
         let started = Instant::now();
         let live = source.info().live;
         // A live camera is analysed as frames arrive; a file can be read ahead to fill batches.
@@ -158,7 +191,10 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
                 Err(source_err) => {
                     // Keep what was decoded before the error.
                     let _ = self.process_batch(&mut batch);
-                    break Err(PipelineError::Source { camera: self.cfg.camera.id.clone(), source: source_err });
+                    break Err(PipelineError::Source {
+                        camera: self.cfg.camera.id.clone(),
+                        source: source_err,
+                    });
                 }
             }
             if let Err(e) = self.process_batch(&mut batch) {
@@ -188,7 +224,11 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
     }
 
     fn emit(&mut self, ev: Event) -> Result<(), PipelineError> {
-        *self.stats.events_by_rule.entry(ev.rule.clone()).or_default() += 1;
+        *self
+            .stats
+            .events_by_rule
+            .entry(ev.rule.clone())
+            .or_default() += 1;
         self.events.append(&ev)
     }
 
@@ -203,14 +243,27 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
         let camera = self.cfg.camera.id.clone();
         let gate = if self.cfg.detector.motion_gate {
             Some(
-                MotionGate::try_new(self.cfg.motion.clone(), f.width, f.height)
-                    .map_err(|e| PipelineError::Config { camera: camera.clone(), msg: format!("[motion] {e}") })?,
+                MotionGate::try_new(self.cfg.motion.clone(), f.width, f.height).map_err(|e| {
+                    PipelineError::Config {
+                        camera: camera.clone(),
+                        msg: format!("[motion] {e}"),
+                    }
+                })?,
             )
         } else {
             None
         };
-        let rules = RuleEngine::new(&self.cfg.rules_config(), self.detector.class_names(), &camera, f.width, f.height)
-            .map_err(|e| PipelineError::Rules { camera, msg: e.to_string() })?;
+        let rules = RuleEngine::new(
+            &self.cfg.rules_config(),
+            self.detector.class_names(),
+            &camera,
+            f.width,
+            f.height,
+        )
+        .map_err(|e| PipelineError::Rules {
+            camera,
+            msg: e.to_string(),
+        })?;
         self.state = Some(FrameState {
             width: f.width,
             height: f.height,
@@ -233,24 +286,35 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
         for f in &frames {
             self.ensure_state(f)?;
             let state = self.state.as_mut().expect("state set above");
-            let moved = state.gate.as_mut().is_none_or(|g| !g.update(f.image()).regions.is_empty());
+            let moved = state
+                .gate
+                .as_mut()
+                .is_none_or(|g| !g.update(f.image()).regions.is_empty());
             let plan = if moved { Plan::Detect } else { Plan::Reuse };
             plans.push(plan);
         }
         self.stats.gate_s += t.elapsed().as_secs_f64();
 
         let t = Instant::now();
-        let inputs: Vec<_> = frames.iter().zip(&plans).filter(|(_, p)| **p == Plan::Detect).map(|(f, _)| f.image()).collect();
+        let inputs: Vec<_> = frames
+            .iter()
+            .zip(&plans)
+            .filter(|(_, p)| **p == Plan::Detect)
+            .map(|(f, _)| f.image())
+            .collect();
         let mut detected = if inputs.is_empty() {
             Vec::new()
         } else {
             self.stats.detector_calls += 1;
             self.stats.detector_frames += inputs.len() as u64;
-            let out = self.detector.detect(&inputs).map_err(|e| PipelineError::Detector {
-                camera: self.cfg.camera.id.clone(),
-                frame: frames[0].index,
-                msg: e.to_string(),
-            })?;
+            let out = self
+                .detector
+                .detect(&inputs)
+                .map_err(|e| PipelineError::Detector {
+                    camera: self.cfg.camera.id.clone(),
+                    frame: frames[0].index,
+                    msg: e.to_string(),
+                })?;
             if out.len() != inputs.len() {
                 return Err(PipelineError::Detector {
                     camera: self.cfg.camera.id.clone(),
@@ -272,8 +336,10 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
                 Plan::Detect => {
                     let d: Vec<Detection> = detected.next().unwrap_or_default();
                     let keep = &self.keep;
-                    let d: Vec<Detection> =
-                        d.into_iter().filter(|d| keep.get(d.class_id as usize).copied().unwrap_or(false)).collect();
+                    let d: Vec<Detection> = d
+                        .into_iter()
+                        .filter(|d| keep.get(d.class_id as usize).copied().unwrap_or(false))
+                        .collect();
                     self.prev_dets = d.clone();
                     d
                 }
@@ -285,13 +351,22 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
 
     fn after_detection(&mut self, f: &Frame, dets: &[Detection]) -> Result<(), PipelineError> {
         let t = Instant::now();
-        let state = self.state.as_mut().expect("state is built before detection");
+        let state = self
+            .state
+            .as_mut()
+            .expect("state is built before detection");
         let tracked: Vec<TrackedObject> = state.tracker.update(dets);
         let mut events = state.rules.update(f.index, f.time, &tracked);
         self.stats.frames += 1;
         self.stats.detections += dets.len() as u64;
         for o in &tracked {
-            self.stats.see_track(o.id, self.detector.class_names().get(o.class_id as usize).map_or("?", |s| s));
+            self.stats.see_track(
+                o.id,
+                self.detector
+                    .class_names()
+                    .get(o.class_id as usize)
+                    .map_or("?", |s| s),
+            );
         }
         self.stats.track_rules_s += t.elapsed().as_secs_f64();
         if events.is_empty() {
@@ -303,11 +378,20 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             .iter()
             .filter(|d| Some(d.class_id) == self.person_class)
             .map(|d| d.bbox)
-            .chain(tracked.iter().filter(|o| Some(o.class_id) == self.person_class).map(|o| o.bbox))
+            .chain(
+                tracked
+                    .iter()
+                    .filter(|o| Some(o.class_id) == self.person_class)
+                    .map(|o| o.bbox),
+            )
             .collect();
         self.evidence
             .attach(f, &persons, &mut events)
-            .map_err(|msg| PipelineError::Evidence { camera: self.cfg.camera.id.clone(), frame: f.index, msg })?;
+            .map_err(|msg| PipelineError::Evidence {
+                camera: self.cfg.camera.id.clone(),
+                frame: f.index,
+                msg,
+            })?;
         self.stats.evidence_s += t.elapsed().as_secs_f64();
         self.stats.evidence_images = self.evidence.written;
         for ev in events {

@@ -16,15 +16,25 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn open(dir: &Path) -> Result<Self, PipelineError> {
-        let io = |source| PipelineError::Output { path: dir.to_path_buf(), source };
+        let io = |source| PipelineError::Output {
+            path: dir.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         let path = dir.join("events.jsonl");
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|source| PipelineError::Output { path: path.clone(), source })?;
-        Ok(Self { path, file, line: Vec::with_capacity(512) })
+            .map_err(|source| PipelineError::Output {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            path,
+            file,
+            line: Vec::with_capacity(512),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -38,6 +48,9 @@ impl EventLog {
         self.file
             .write_all(&self.line)
             .and_then(|_| self.file.sync_data())
-            .map_err(|source| PipelineError::Output { path: self.path.clone(), source })
+            .map_err(|source| PipelineError::Output {
+                path: self.path.clone(),
+                source,
+            })
     }
 }

@@ -28,7 +28,12 @@ impl Prefetch {
                 }
             })
             .expect("spawning the decode thread");
-        Self { info, rx, done: false, thread: Some(thread) }
+        Self {
+            info,
+            rx,
+            done: false,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -46,7 +51,10 @@ impl FrameSource for Prefetch {
             // The decode thread ended without saying why: it panicked.
             Err(_) => {
                 self.done = true;
-                Err(MediaError::InvalidOption(format!("the decode thread for {} stopped unexpectedly", self.info.uri)))
+                Err(MediaError::InvalidOption(format!(
+                    "the decode thread for {} stopped unexpectedly",
+                    self.info.uri
+                )))
             }
         }
     }

@@ -39,6 +39,10 @@ impl Stats {
     }
 
     pub fn fps(&self) -> f64 {
-        if self.wall_s > 0.0 { self.frames as f64 / self.wall_s } else { 0.0 }
+        if self.wall_s > 0.0 {
+            self.frames as f64 / self.wall_s
+        } else {
+            0.0
+        }
     }
 }

@@ -23,11 +23,22 @@ fn frames(n: u64, fps: f64) -> Vec<Frame> {
                 for x in b.x1 as u32..b.x2 as u32 {
                     let k = ((y * W + x) * 3) as usize;
                     // the top rows carry fine detail (a "face"): a checkerboard of 255 / 205
-                    let v = if y < b.y1 as u32 + 10 && (x + y) % 2 == 0 { 255 } else { 205 };
+                    let v = if y < b.y1 as u32 + 10 && (x + y) % 2 == 0 {
+                        255
+                    } else {
+                        205
+                    };
                     data[k..k + 3].copy_from_slice(&[v, v, v]);
                 }
             }
-            Frame { index: i, pts: i as f64 / fps, time: Timestamp((i as f64 / fps * 1e6) as i64), width: W, height: H, data }
+            Frame {
+                index: i,
+                pts: i as f64 / fps,
+                time: Timestamp((i as f64 / fps * 1e6) as i64),
+                width: W,
+                height: H,
+                data,
+            }
         })
         .collect()
 }
@@ -47,7 +58,9 @@ impl FrameSource for Script {
     fn next_item(&mut self) -> Result<Option<SourceItem>, MediaError> {
         match self.items.pop_front() {
             Some(i) => Ok(Some(i)),
-            None if self.fail_at_end => Err(MediaError::InvalidOption("scripted failure: the file is truncated".into())),
+            None if self.fail_at_end => Err(MediaError::InvalidOption(
+                "scripted failure: the file is truncated".into(),
+            )),
             None => Ok(None),
         }
     }
@@ -59,7 +72,15 @@ impl FrameSource for Script {
 fn source(items: Vec<SourceItem>, live: bool) -> Script {
     Script {
         items: items.into(),
-        info: SourceInfo { uri: "script".into(), width: W, height: H, fps: Some(10.0), codec: "raw".into(), live, frame_count: None },
+        info: SourceInfo {
+            uri: "script".into(),
+            width: W,
+            height: H,
+            fps: Some(10.0),
+            codec: "raw".into(),
+            live,
+            frame_count: None,
+        },
         fail_at_end: false,
     }
 }
@@ -92,7 +113,11 @@ impl Detector for BrightDetector {
                 if x2 == 0 {
                     vec![]
                 } else {
-                    vec![Detection { bbox: BBox::new(x1 as f32, y1 as f32, x2 as f32, y2 as f32), score: 0.9, class_id: 0 }]
+                    vec![Detection {
+                        bbox: BBox::new(x1 as f32, y1 as f32, x2 as f32, y2 as f32),
+                        score: 0.9,
+                        class_id: 0,
+                    }]
                 }
             })
             .collect())
@@ -129,7 +154,11 @@ classes = ["person"]
 "#;
 
 fn detector() -> BrightDetector {
-    BrightDetector { names: vec!["person".into(), "car".into()], calls: 0, frames: 0 }
+    BrightDetector {
+        names: vec!["person".into(), "car".into()],
+        calls: 0,
+        frames: 0,
+    }
 }
 
 fn read_events(dir: &std::path::Path) -> Vec<Event> {
@@ -145,15 +174,28 @@ fn a_walk_across_the_line_gives_one_event_with_redacted_evidence() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = CameraConfig::from_toml_str(CONFIG, "test").unwrap();
     let mut p = Pipeline::new(cfg, detector(), FixedFace, dir.path()).unwrap();
-    let mut src = source(frames(45, 10.0).into_iter().map(SourceItem::Frame).collect(), false);
+    let mut src = source(
+        frames(45, 10.0)
+            .into_iter()
+            .map(SourceItem::Frame)
+            .collect(),
+        false,
+    );
     p.run(&mut src, &mut |_| {}).unwrap();
     let events = read_events(dir.path());
     assert_eq!(events.len(), 1, "{events:?}");
     let ev = &events[0];
-    assert_eq!((ev.rule.as_str(), ev.kind.as_str(), ev.camera.as_str()), ("down", "line_cross", "test-cam"));
+    assert_eq!(
+        (ev.rule.as_str(), ev.kind.as_str(), ev.camera.as_str()),
+        ("down", "line_cross", "test-cam")
+    );
     assert_eq!(ev.class.as_deref(), Some("person"));
     // the foot point crosses y = 120 when 10 + 4i + 50 > 120, i.e. at frame 16
-    assert!((15..=18).contains(&ev.frame), "crossed at frame {}", ev.frame);
+    assert!(
+        (15..=18).contains(&ev.frame),
+        "crossed at frame {}",
+        ev.frame
+    );
     assert_eq!(ev.evidence.len(), 2, "full frame and crop");
     for rel in &ev.evidence {
         let bytes = std::fs::read(dir.path().join(rel)).unwrap();
@@ -180,7 +222,10 @@ fn a_walk_across_the_line_gives_one_event_with_redacted_evidence() {
     let bytes = std::fs::read(dir.path().join(&ev.evidence[0])).unwrap();
     let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
     let (before, after) = (detail(&original, &b), detail(&px, &b));
-    assert!(before > 40.0 && after < before / 5.0, "head detail {before:.1} before, {after:.1} after redaction");
+    assert!(
+        before > 40.0 && after < before / 5.0,
+        "head detail {before:.1} before, {after:.1} after redaction"
+    );
     let s = p.stats();
     assert_eq!(s.frames, 45);
     assert_eq!(s.tracks_by_class.get("person"), Some(&1));
@@ -204,7 +249,11 @@ fn the_motion_gate_skips_frames_where_nothing_moves_and_keeps_the_object() {
     let mut src = source(fs.into_iter().map(SourceItem::Frame).collect(), false);
     p.run(&mut src, &mut |_| {}).unwrap();
     let s = p.stats().clone();
-    assert!(s.frames_gated >= 50, "gate skipped only {} of 110 still frames", s.frames_gated);
+    assert!(
+        s.frames_gated >= 50,
+        "gate skipped only {} of 110 still frames",
+        s.frames_gated
+    );
     assert_eq!(s.detector_frames + s.frames_gated, 120);
     assert!(s.detector_calls < s.detector_frames, "frames were batched");
     // the standing person is one track throughout
@@ -218,28 +267,46 @@ fn a_camera_drop_becomes_an_offline_online_pair_and_a_source_error_keeps_what_wa
     let mut p = Pipeline::new(cfg, detector(), FixedFace, dir.path()).unwrap();
     let fs = frames(45, 10.0);
     let mut items: Vec<SourceItem> = fs[..5].iter().cloned().map(SourceItem::Frame).collect();
-    items.push(SourceItem::Offline { at: Timestamp(600_000), reason: "connection reset".into() });
-    items.push(SourceItem::Online { at: Timestamp(900_000) });
+    items.push(SourceItem::Offline {
+        at: Timestamp(600_000),
+        reason: "connection reset".into(),
+    });
+    items.push(SourceItem::Online {
+        at: Timestamp(900_000),
+    });
     items.extend(fs[5..].iter().cloned().map(SourceItem::Frame));
     let mut src = source(items, true);
     src.fail_at_end = true;
     let err = p.run(&mut src, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
-    let kinds: Vec<String> = read_events(dir.path()).into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = read_events(dir.path())
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, vec!["camera_offline", "camera_online", "line_cross"]);
 }
 
 #[test]
 fn a_config_naming_an_unknown_class_is_refused_with_the_class_named() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = CameraConfig::from_toml_str(&CONFIG.replace("classes = [\"person\"]", "classes = [\"persn\"]"), "test").unwrap();
-    let err = Pipeline::new(cfg, detector(), FixedFace, dir.path()).err().expect("must fail");
+    let cfg = CameraConfig::from_toml_str(
+        &CONFIG.replace("classes = [\"person\"]", "classes = [\"persn\"]"),
+        "test",
+    )
+    .unwrap();
+    let err = Pipeline::new(cfg, detector(), FixedFace, dir.path())
+        .err()
+        .expect("must fail");
     assert!(err.to_string().contains("persn"), "{err}");
 }
 
 #[test]
 fn malformed_camera_config_names_line_and_column() {
-    let err = CameraConfig::from_toml_str("[camera]\nid = \"x\"\n[detector]\nbatch = \"four\"\n", "cam.toml").unwrap_err();
+    let err = CameraConfig::from_toml_str(
+        "[camera]\nid = \"x\"\n[detector]\nbatch = \"four\"\n",
+        "cam.toml",
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("cam.toml") && msg.contains("line 4"), "{msg}");
 }
