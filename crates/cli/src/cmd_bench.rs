@@ -153,13 +153,8 @@ fn python_peer(args: &BenchArgs) -> Result<serde_json::Value> {
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or("");
-    serde_json::from_str(last)
-        .with_context(|| format!("the Python peer printed no JSON result: {text}"))
+    let json = text.find('{').map_or("", |i| &text[i..]);
+    serde_json::from_str(json).with_context(|| format!("the Python peer printed no JSON result: {text}"))
 }
 
 #[allow(clippy::print_stdout)]
