@@ -154,7 +154,8 @@ fn python_peer(args: &BenchArgs) -> Result<serde_json::Value> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let json = text.find('{').map_or("", |i| &text[i..]);
-    serde_json::from_str(json).with_context(|| format!("the Python peer printed no JSON result: {text}"))
+    serde_json::from_str(json)
+        .with_context(|| format!("the Python peer printed no JSON result: {text}"))
 }
 
 #[allow(clippy::print_stdout)]
