@@ -3,8 +3,7 @@
 
     python3 tools/darknet2onnx.py --cfg yolov4-tiny.cfg --weights yolov4-tiny.weights --size 416 \
         --out yolov4-tiny-416.onnx
-    python3 tools/darknet2onnx.py --cfg ... --weights ... --size 416 --out O.onnx \
-        --verify-against-opencv FRAME.png
+    python3 tools/darknet2onnx.py --verify-against-opencv FRAME.png   # cached yolov4-tiny, temp .onnx
 
 Contract of the written graph (what models/yolov4-tiny-416.toml describes):
   input  `input`       float32 [N, 3, S, S], RGB in 0..1 (plain resize of the frame), N symbolic
@@ -311,7 +310,6 @@ def convert(cfg_path: Path, weights_path: Path, size: int, bn_eps: float):
         outs.append(b.node("Concat", [cxy, ewh, prob], axis=2))
     final = outs[0] if len(outs) == 1 else b.node("Concat", outs, axis=1)
     b.nodes.append(helper.make_node("Identity", [final], ["detections"], name="detections"))
-    b.nodes[-1]  # noqa: B018
 
     total_rows = sum(gh * gw * len(anc) for _, gh, gw, anc, _, _ in heads)
     inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", in_ch, size, size])
@@ -376,18 +374,43 @@ def verify(model_path: Path, cfg: Path, weights: Path, frame: Path, size: int) -
     return float(full)
 
 
+def asset_root() -> Path:
+    """POSBON_ASSETS, else $XDG_CACHE_HOME/posbon/assets, else ~/.cache/posbon/assets."""
+    import os
+
+    if os.environ.get("POSBON_ASSETS"):
+        return Path(os.environ["POSBON_ASSETS"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "posbon" / "assets"
+    return Path.home() / ".cache" / "posbon" / "assets"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cfg", required=True, type=Path)
-    ap.add_argument("--weights", required=True, type=Path)
+    ap.add_argument("--cfg", type=Path, default=None,
+                    help="Darknet cfg (default: <asset cache>/yolov4-tiny/yolov4-tiny.cfg)")
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="Darknet weights (default: <asset cache>/yolov4-tiny/yolov4-tiny.weights)")
     ap.add_argument("--size", type=int, default=None, help="input side in pixels (default: the cfg's width)")
-    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="ONNX file to write (required unless only verifying)")
     ap.add_argument("--bn-eps", type=float, default=1e-5, help="batch-norm epsilon (Darknet: 1e-5)")
     ap.add_argument("--verify-against-opencv", metavar="FRAME", type=Path,
                     help="after writing, compare with cv2.dnn.readNetFromDarknet on this image")
     ap.add_argument("--tolerance", type=float, default=1e-3,
                     help="with --verify-against-opencv: fail if the max abs difference exceeds this")
     a = ap.parse_args()
+    assets = asset_root()
+    a.cfg = a.cfg or assets / "yolov4-tiny" / "yolov4-tiny.cfg"
+    a.weights = a.weights or assets / "yolov4-tiny" / "yolov4-tiny.weights"
+    tmpdir = None
+    if a.out is None:
+        if not a.verify_against_opencv:
+            fail("--out is required (where to write the .onnx)")
+        import tempfile
+
+        tmpdir = tempfile.TemporaryDirectory()
+        a.out = Path(tmpdir.name) / "model.onnx"
     for p in (a.cfg, a.weights):
         if not p.is_file():
             fail(f"{p}: no such file (run `posbon assets fetch` to get the model)")
