@@ -14,6 +14,7 @@ deps:
 demo: deps
 	$(CARGO) build --release -p cli
 	$(POSBON_REL) assets fetch
+	rm -rf out/demo
 	$(POSBON_REL) analyze "$$($(POSBON_REL) assets path footage/vtest.avi)" --config config/demo-camera.toml --out out/demo
 
 assets-dev: deps
