@@ -79,21 +79,6 @@ impl InferConfig {
     }
 }
 
-/// The asset cache root: env `POSBON_ASSETS`, else `$XDG_CACHE_HOME/posbon/assets`, else
-/// `$HOME/.cache/posbon/assets`.
-pub fn asset_root() -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(p) = env("POSBON_ASSETS") {
-        return p;
-    }
-    if let Some(p) = env("XDG_CACHE_HOME") {
-        return p.join("posbon/assets");
-    }
-    env("HOME")
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".cache/posbon/assets")
-}
+/// The asset cache root, as the fetcher that fills it defines it (one definition, so the two can
+/// never look in different places).
+pub use assets::asset_root;
