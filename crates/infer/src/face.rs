@@ -174,6 +174,7 @@ impl FaceDetector {
                     std: [1.0; 3],
                     pad_value: 0.0,
                     batch: BatchSize::Fixed(1),
+                    size_multiple: None,
                 };
                 self.resizers
                     .push(Resizer::new(img.width, img.height, &spec));

@@ -10,6 +10,7 @@
 mod evidence;
 mod output;
 mod prefetch;
+pub mod sealed;
 mod stats;
 
 pub use evidence::{EvidenceWriter, FaceFinder};
@@ -61,12 +62,48 @@ pub enum PipelineError {
 }
 
 /// What a frame needs from the detector.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Plan {
     /// Nothing moved: the previous frame's detections still describe the scene.
     Reuse,
     /// Run the detector on the whole frame.
     Detect,
+    /// Only these regions moved: the detector looks there, detections elsewhere are carried
+    /// over from the previous frame.
+    Regions(Vec<vision::geom::BBox>),
+}
+
+/// Carried detections overlapping a new one by more than this are the same object.
+const CARRY_NMS_IOU: f32 = 0.5;
+
+/// Motion regions covering at least this share of the frame are detected as a whole frame.
+const WHOLE_FRAME_SHARE: f32 = 0.9;
+
+/// Motion regions grown to hold whole every object they touch: a moving object often changes
+/// only at its edges (its middle looks like the background where it stood a frame ago), yet the
+/// detector must see all of it to find it. Objects seen last frame are where it should look.
+fn grow_to_objects(
+    mut regions: Vec<vision::geom::BBox>,
+    prev: &[Detection],
+    w: u32,
+    h: u32,
+) -> Vec<vision::geom::BBox> {
+    for r in &mut regions {
+        for p in prev {
+            if r.intersection(&p.bbox) > 0.0 {
+                let b = p.bbox;
+                let (dx, dy) = (0.1 * b.width(), 0.1 * b.height());
+                *r = vision::geom::BBox::new(
+                    r.x1.min(b.x1 - dx),
+                    r.y1.min(b.y1 - dy),
+                    r.x2.max(b.x2 + dx),
+                    r.y2.max(b.y2 + dy),
+                )
+                .clamp(w as f32, h as f32);
+            }
+        }
+    }
+    regions
 }
 
 /// A camera's pipeline. Create one per source; feed it with [`Pipeline::run`].
@@ -119,8 +156,17 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
                 camera: camera.clone(),
                 msg: e.to_string(),
             })?;
+        let sealer = match &cfg.evidence.original_key {
+            None => None,
+            Some(path) => Some(
+                sealed::SealKey::load(path).map_err(|e| PipelineError::Config {
+                    camera: camera.clone(),
+                    msg: format!("[evidence] original_key: {e}"),
+                })?,
+            ),
+        };
         let events = EventLog::open(out)?;
-        let evidence = EvidenceWriter::new(out, &camera, cfg.evidence.clone(), faces)?;
+        let evidence = EvidenceWriter::new(out, &camera, cfg.evidence.clone(), faces, sealer)?;
         Ok(Self {
             person_class: names.iter().position(|n| n == "person").map(|i| i as u32),
             cfg,
@@ -220,6 +266,7 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             boxes: Vec::new(),
             details: Default::default(),
             evidence: Vec::new(),
+            originals: Vec::new(),
         }
     }
 
@@ -283,18 +330,29 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
         let frames = std::mem::take(batch);
         let t = Instant::now();
         let mut plans = Vec::with_capacity(frames.len());
+        let regions_ok = self.detector.supports_regions();
         for f in &frames {
             self.ensure_state(f)?;
             let state = self.state.as_mut().expect("state set above");
-            let moved = state
-                .gate
-                .as_mut()
-                .is_none_or(|g| !g.update(f.image()).regions.is_empty());
-            let plan = if moved { Plan::Detect } else { Plan::Reuse };
+            let frame_area = f.width as f32 * f.height as f32;
+            let plan = match state.gate.as_mut().map(|g| g.update(f.image()).regions) {
+                None => Plan::Detect,
+                Some(r) if r.is_empty() => Plan::Reuse,
+                Some(r)
+                    if r.iter().map(|b| b.area()).sum::<f32>()
+                        >= WHOLE_FRAME_SHARE * frame_area =>
+                {
+                    Plan::Detect
+                }
+                Some(r) if regions_ok => Plan::Regions(r),
+                Some(_) => Plan::Detect,
+            };
             plans.push(plan);
         }
         self.stats.gate_s += t.elapsed().as_secs_f64();
 
+        // Whole frames share one batched call; region frames are detected in order below, since
+        // each one builds on the detections of the frame before it.
         let t = Instant::now();
         let inputs: Vec<_> = frames
             .iter()
@@ -302,54 +360,117 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             .filter(|(_, p)| **p == Plan::Detect)
             .map(|(f, _)| f.image())
             .collect();
-        let mut detected = if inputs.is_empty() {
-            Vec::new()
-        } else {
-            self.stats.detector_calls += 1;
-            self.stats.detector_frames += inputs.len() as u64;
-            let out = self
-                .detector
-                .detect(&inputs)
-                .map_err(|e| PipelineError::Detector {
-                    camera: self.cfg.camera.id.clone(),
-                    frame: frames[0].index,
-                    msg: e.to_string(),
-                })?;
-            if out.len() != inputs.len() {
-                return Err(PipelineError::Detector {
-                    camera: self.cfg.camera.id.clone(),
-                    frame: frames[0].index,
-                    msg: format!("returned {} results for {} frames", out.len(), inputs.len()),
-                });
-            }
-            out
-        }
-        .into_iter();
+        let mut detected = self.detect_whole(&inputs, frames[0].index)?.into_iter();
         self.stats.detect_s += t.elapsed().as_secs_f64();
 
         for (f, plan) in frames.iter().zip(plans) {
-            let dets = match plan {
+            let (dets, moved) = match plan {
                 Plan::Reuse => {
                     self.stats.frames_gated += 1;
-                    self.prev_dets.clone()
+                    (self.prev_dets.clone(), Some(Vec::new()))
                 }
                 Plan::Detect => {
-                    let d: Vec<Detection> = detected.next().unwrap_or_default();
-                    let keep = &self.keep;
-                    let d: Vec<Detection> = d
-                        .into_iter()
-                        .filter(|d| keep.get(d.class_id as usize).copied().unwrap_or(false))
-                        .collect();
+                    let d = self.kept(detected.next().unwrap_or_default());
                     self.prev_dets = d.clone();
-                    d
+                    (d, None)
+                }
+                Plan::Regions(regions) => {
+                    let t = Instant::now();
+                    let d = self.detect_moved(f, &regions)?;
+                    self.stats.detect_s += t.elapsed().as_secs_f64();
+                    (d, Some(regions))
                 }
             };
-            self.after_detection(f, &dets)?;
+            self.after_detection(f, &dets, moved.as_deref())?;
         }
         Ok(())
     }
 
-    fn after_detection(&mut self, f: &Frame, dets: &[Detection]) -> Result<(), PipelineError> {
+    /// One batched whole-frame call (nothing when `inputs` is empty).
+    fn detect_whole(
+        &mut self,
+        inputs: &[vision::frame::ImageRef<'_>],
+        first: u64,
+    ) -> Result<Vec<Vec<Detection>>, PipelineError> {
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.stats.detector_calls += 1;
+        self.stats.detector_frames += inputs.len() as u64;
+        self.stats.detector_work += inputs.len() as f64;
+        let err = |msg: String| PipelineError::Detector {
+            camera: self.cfg.camera.id.clone(),
+            frame: first,
+            msg,
+        };
+        let out = self
+            .detector
+            .detect(inputs)
+            .map_err(|e| err(e.to_string()))?;
+        if out.len() != inputs.len() {
+            return Err(err(format!(
+                "returned {} results for {} frames",
+                out.len(),
+                inputs.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// The detections of the classes this camera tracks.
+    fn kept(&self, d: Vec<Detection>) -> Vec<Detection> {
+        d.into_iter()
+            .filter(|d| self.keep.get(d.class_id as usize).copied().unwrap_or(false))
+            .collect()
+    }
+
+    /// Detect where the frame moved; what the detector did not look at is as it was, so the
+    /// previous frame's detections there are carried over.
+    fn detect_moved(
+        &mut self,
+        f: &Frame,
+        regions: &[vision::geom::BBox],
+    ) -> Result<Vec<Detection>, PipelineError> {
+        let grown = grow_to_objects(regions.to_vec(), &self.prev_dets, f.width, f.height);
+        let found = self
+            .detector
+            .detect_regions(f.image(), &grown)
+            .map_err(|e| PipelineError::Detector {
+                camera: self.cfg.camera.id.clone(),
+                frame: f.index,
+                msg: e.to_string(),
+            })?;
+        let d = match found {
+            None => {
+                // The detector cannot, or the regions are too large: the whole frame.
+                let d = self.detect_whole(&[f.image()], f.index)?.remove(0);
+                self.kept(d)
+            }
+            Some(found) => {
+                self.stats.frames_regions += 1;
+                self.stats.detector_work += found.cost as f64 / found.full_cost.max(1) as f64;
+                let mut d = self.kept(found.detections);
+                d.extend(self.prev_dets.iter().filter(|p| {
+                    let a = p.bbox.area();
+                    !found
+                        .looked
+                        .iter()
+                        .any(|l| p.bbox.intersection(l) >= 0.5 * a)
+                }));
+                vision::nms::nms(d, CARRY_NMS_IOU)
+            }
+        };
+        self.prev_dets = d.clone();
+        Ok(d)
+    }
+
+    /// `moved`: where the gate saw motion in this frame; `None` when it does not know.
+    fn after_detection(
+        &mut self,
+        f: &Frame,
+        dets: &[Detection],
+        moved: Option<&[vision::geom::BBox]>,
+    ) -> Result<(), PipelineError> {
         let t = Instant::now();
         let state = self
             .state
@@ -386,7 +507,7 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             )
             .collect();
         self.evidence
-            .attach(f, &persons, &mut events)
+            .attach(f, &persons, moved, &mut events)
             .map_err(|msg| PipelineError::Evidence {
                 camera: self.cfg.camera.id.clone(),
                 frame: f.index,

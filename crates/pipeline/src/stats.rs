@@ -8,6 +8,11 @@ pub struct Stats {
     pub frames: u64,
     /// Frames the motion gate let skip the detector.
     pub frames_gated: u64,
+    /// Frames on which the detector looked only at the regions that moved.
+    pub frames_regions: u64,
+    /// The detector's work in whole-frame runs: a frame detected whole counts 1, a frame
+    /// detected on regions counts their share of a whole frame's model pixels, a skipped frame 0.
+    pub detector_work: f64,
     /// Batched detector invocations, and the frames they covered.
     pub detector_calls: u64,
     pub detector_frames: u64,
@@ -36,6 +41,15 @@ impl Stats {
 
     pub fn events(&self) -> u64 {
         self.events_by_rule.values().sum()
+    }
+
+    /// Share of the whole-frame detector work the motion gate saved, 0..=1.
+    pub fn detector_saved(&self) -> f64 {
+        if self.frames == 0 {
+            0.0
+        } else {
+            1.0 - self.detector_work / self.frames as f64
+        }
     }
 
     pub fn fps(&self) -> f64 {

@@ -86,6 +86,10 @@ pub struct EvidenceSection {
     pub face_upscale: f32,
     /// Also store a crop around the objects of each event.
     pub crops: bool,
+    /// A key file (64 hex digits; `posbon evidence keygen`). When set, the unredacted frame of
+    /// each event is also stored, encrypted with this key, under `evidence/originals/`. Without
+    /// it nothing unredacted is ever written. A relative path is relative to the config file.
+    pub original_key: Option<std::path::PathBuf>,
 }
 
 impl Default for EvidenceSection {
@@ -94,6 +98,7 @@ impl Default for EvidenceSection {
             jpeg_quality: 85,
             face_upscale: 2.0,
             crops: true,
+            original_key: None,
         }
     }
 }

@@ -29,4 +29,8 @@ pub struct Event {
     /// Paths of redacted evidence images, relative to the output folder.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Paths of the sealed (encrypted) unredacted originals, relative to the output folder;
+    /// present only when the camera's config names a key (`[evidence] original_key`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub originals: Vec<String>,
 }

@@ -20,4 +20,5 @@ pub mod nms;
 pub mod preprocess;
 pub mod redact;
 pub mod rules;
+pub mod tiles;
 pub mod tracker;

@@ -110,6 +110,12 @@ pub struct InputSpec {
     pub pad_value: f32,
     #[serde(default)]
     pub batch: BatchSize,
+    /// The network also takes any width and height that are multiples of this (a fully
+    /// convolutional model exported with symbolic H and W, e.g. by tools/darknet2onnx.py). The
+    /// pipeline then runs it on the motion regions of a frame, at the scale the whole frame would
+    /// be run at, instead of on the whole frame. Absent: the model takes only width x height.
+    #[serde(default)]
+    pub size_multiple: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -353,6 +359,25 @@ impl ModelSpec {
                 "input.mean/std",
                 format!("mean {:?} / std {:?}: std must be non-zero", i.mean, i.std),
             );
+        }
+        if let Some(m) = i.size_multiple {
+            if m == 0 || !i.width.is_multiple_of(m) || !i.height.is_multiple_of(m) {
+                return bad(
+                    "input.size_multiple",
+                    format!(
+                        "{m} must be at least 1 and divide the input size {}x{} (32 for YOLO models)",
+                        i.width, i.height
+                    ),
+                );
+            }
+            if self.output.normalized {
+                return bad(
+                    "input.size_multiple",
+                    "needs boxes in input pixels (output.normalized = false): normalised boxes \
+                     of a region would be fractions of the region, not of the frame"
+                        .into(),
+                );
+            }
         }
         if self.output.name.is_empty() {
             return bad("output.name", "must name the model's output tensor".into());

@@ -144,6 +144,40 @@ impl Resizer {
         }
     }
 
+    /// Plan the resize of `src_width` x `src_height` images to exactly `content_w` x `content_h`,
+    /// placed at the top-left of a `dst_width` x `dst_height` model input whose remainder is
+    /// padding (how a motion region is fed to a model that takes sizes in multiples of 32).
+    /// Normalisation, channel order and layout come from `input`; its size and resize mode are
+    /// ignored.
+    ///
+    /// # Panics
+    /// If a size is zero or the content does not fit.
+    pub fn with_content(
+        src_width: u32,
+        src_height: u32,
+        input: &InputSpec,
+        (dst_width, dst_height): (u32, u32),
+        (content_w, content_h): (u32, u32),
+    ) -> Self {
+        assert!(
+            content_w > 0 && content_h > 0 && content_w <= dst_width && content_h <= dst_height,
+            "content {content_w}x{content_h} does not fit {dst_width}x{dst_height}"
+        );
+        let spec = InputSpec {
+            width: dst_width,
+            height: dst_height,
+            resize: ResizeMode::Stretch,
+            ..input.clone()
+        };
+        let mut r = Self::new(src_width, src_height, &spec);
+        r.content = (0, 0, content_w, content_h);
+        r.xt = taps(src_width, content_w, 3);
+        r.yt = taps(src_height, content_h, src_width * 3);
+        r.transform.scale_x = content_w as f32 / src_width as f32;
+        r.transform.scale_y = content_h as f32 / src_height as f32;
+        r
+    }
+
     /// The source size this plan was made for.
     pub fn source_size(&self) -> (u32, u32) {
         (self.src_width, self.src_height)
@@ -282,6 +316,7 @@ mod tests {
             std: [1.0; 3],
             pad_value: 114.0,
             batch: BatchSize::Dynamic,
+            size_multiple: None,
         }
     }
 

@@ -175,6 +175,52 @@ pub fn head_region(person: &BBox) -> BBox {
     )
 }
 
+/// Where to look for faces at the enlarged scale: the upper part of every person box with a
+/// margin (a box that is a little off still holds its head), and every region where something
+/// moved (a person the detector missed, half hidden behind a sign, still moves), clamped to the
+/// `w` x `h` image and merged where they overlap, so one crop serves a group of people. The
+/// rest of the frame, where nothing moved and no person was found, is searched at its own scale.
+pub fn face_search_regions(persons: &[BBox], moved: &[BBox], w: u32, h: u32) -> Vec<BBox> {
+    let mut out: Vec<BBox> = persons
+        .iter()
+        .filter(|p| p.area() > 0.0)
+        .map(|p| {
+            let (pw, ph) = (p.width(), p.height());
+            BBox::new(
+                p.x1 - 0.3 * pw,
+                p.y1 - 0.15 * ph,
+                p.x2 + 0.3 * pw,
+                p.y1 + 0.6 * ph,
+            )
+            .clamp(w as f32, h as f32)
+        })
+        .chain(moved.iter().map(|m| m.clamp(w as f32, h as f32)))
+        .filter(|b| b.area() > 0.0)
+        .collect();
+    loop {
+        let mut merged = false;
+        'pairs: for i in 0..out.len() {
+            for j in i + 1..out.len() {
+                if out[i].intersection(&out[j]) > 0.0 {
+                    let (a, b) = (out[i], out[j]);
+                    out[i] = BBox::new(
+                        a.x1.min(b.x1),
+                        a.y1.min(b.y1),
+                        a.x2.max(b.x2),
+                        a.y2.max(b.y2),
+                    );
+                    out.swap_remove(j);
+                    merged = true;
+                    break 'pairs;
+                }
+            }
+        }
+        if !merged {
+            return out;
+        }
+    }
+}
+
 /// Everything to blur in one image: the head of every person box and every face box with
 /// [`FACE_PAD`] added on each side.
 pub fn redaction_regions(persons: &[BBox], faces: &[BBox]) -> Vec<BBox> {
@@ -191,6 +237,28 @@ pub fn redaction_regions(persons: &[BBox], faces: &[BBox]) -> Vec<BBox> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn face_search_covers_heads_and_merges_groups() {
+        let a = BBox::new(100.0, 100.0, 140.0, 200.0);
+        let b = BBox::new(135.0, 105.0, 175.0, 205.0);
+        let far = BBox::new(600.0, 400.0, 640.0, 500.0);
+        let r = face_search_regions(&[a, b, far], &[], 768, 576);
+        assert_eq!(r.len(), 2, "{r:?}");
+        for p in [a, b, far] {
+            let head = head_region(&p).clamp(768.0, 576.0);
+            assert!(
+                r.iter()
+                    .any(|s| s.intersection(&head) >= head.area() - 1e-3),
+                "head of {p:?} not searched: {r:?}"
+            );
+        }
+        // Clamped into the image.
+        let edge = face_search_regions(&[BBox::new(0.0, 0.0, 30.0, 80.0)], &[], 768, 576);
+        let moving = BBox::new(300.0, 300.0, 400.0, 420.0);
+        assert!(face_search_regions(&[], &[moving], 768, 576).contains(&moving));
+        assert!(edge[0].x1 >= 0.0 && edge[0].y1 >= 0.0);
+    }
 
     #[test]
     fn clip_rounds_outwards_and_handles_non_finite() {

@@ -78,3 +78,36 @@ pub fn vtest_frame(index: u32) -> Rgb {
         data: out.stdout,
     }
 }
+
+/// `count` consecutive frames of `vtest.avi` from `start`, decoded by `ffmpeg` in one call.
+pub fn vtest_frames(start: u32, count: u32) -> Vec<Rgb> {
+    let src = asset("footage/vtest.avi");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(&src)
+        .args([
+            "-vf",
+            &format!("select=between(n\\,{start}\\,{})", start + count - 1),
+            "-vsync",
+            "0",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ])
+        .output()
+        .expect("cannot run `ffmpeg`: install Debian's ffmpeg package (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffmpeg failed on {}", src.display());
+    let (width, height) = (768u32, 576u32);
+    let size = (width * height * 3) as usize;
+    assert_eq!(out.stdout.len(), size * count as usize, "vtest.avi frames");
+    out.stdout
+        .chunks_exact(size)
+        .map(|c| Rgb {
+            width,
+            height,
+            data: c.to_vec(),
+        })
+        .collect()
+}

@@ -472,6 +472,7 @@ impl Ctx<'_> {
             boxes: objs.iter().map(|o| o.bbox).collect(),
             details,
             evidence: Vec::new(),
+            originals: Vec::new(),
         }
     }
 }
