@@ -5,10 +5,14 @@ CARGO ?= cargo
 POSBON_DEV := $(CARGO_TARGET_DIR)/debug/posbon
 POSBON_REL := $(CARGO_TARGET_DIR)/release/posbon
 
-.PHONY: demo test deps assets assets-dev lint bench clean-out
+.PHONY: demo test deps services assets assets-dev lint bench clean-out
 
 deps:
 	@scripts/install-deps.sh
+
+# PostgreSQL on 127.0.0.1:5432 for the store's tests (started if it is down).
+services:
+	@scripts/start-services.sh
 
 # Release build: the demo measures speed.
 demo: deps
@@ -25,7 +29,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: assets-dev lint
+test: assets-dev services lint
 	$(CARGO) test --workspace
 	$(CARGO) test -p infer --features tract
 

@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
 fi
 
 PY=${PYTHON:-python3}
-if ! "$PY" -c 'import onnx, numpy, motmetrics, cv2, onnxruntime' 2>/dev/null; then
+if ! "$PY" -c 'import onnx, numpy, motmetrics, cv2, onnxruntime, esda, libpysal' 2>/dev/null; then
   echo "install-deps: pip install -r bench/requirements.txt"
   "$PY" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/../bench/requirements.txt"
 fi

@@ -3,8 +3,10 @@ use clap::{Parser, Subcommand};
 
 mod cmd_analyze;
 mod cmd_assets;
+mod cmd_audit;
 mod cmd_bench;
 mod cmd_evidence;
+mod cmd_hotspots;
 mod cmd_track;
 mod detector;
 
@@ -40,6 +42,11 @@ enum Cmd {
     /// Sealed unredacted originals: make a key, open a sealed file.
     #[command(subcommand)]
     Evidence(cmd_evidence::EvidenceCmd),
+    /// Getis-Ord Gi* hot and cold spots of a numeric property over polygons (GeoJSON in, CSV out).
+    Hotspots(cmd_hotspots::HotspotsArgs),
+    /// The hash-chained audit log: `audit verify --database URL`.
+    #[command(subcommand)]
+    Audit(cmd_audit::AuditCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -61,6 +68,8 @@ fn main() -> std::process::ExitCode {
         Cmd::Assets(a) => cmd_assets::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
         Cmd::Evidence(a) => cmd_evidence::run(a),
+        Cmd::Hotspots(a) => cmd_hotspots::run(a),
+        Cmd::Audit(a) => cmd_audit::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -14,15 +14,7 @@ use vision::geom::BBox;
 use vision::motion::{MotionConfig, MotionGate};
 use vision::redact::{DEFAULT_STRENGTH, blur_regions};
 
-fn asset_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/posbon/assets")
-}
+use assets::asset_root;
 
 fn decode(path: &std::path::Path, w: usize, h: usize) -> Vec<Vec<u8>> {
     assert!(

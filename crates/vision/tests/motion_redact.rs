@@ -27,20 +27,7 @@ fn noise_image(w: u32, h: u32, seed: u64) -> Image {
 
 /// One vtest.avi frame, decoded by Debian's ffmpeg.
 fn vtest_frame(index: u32) -> Image {
-    let root = match (
-        std::env::var_os("POSBON_ASSETS"),
-        std::env::var_os("XDG_CACHE_HOME"),
-    ) {
-        (Some(p), _) => PathBuf::from(p),
-        (None, Some(x)) => PathBuf::from(x).join("posbon/assets"),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/posbon/assets"),
-    };
-    let path = root.join("footage/vtest.avi");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `posbon assets fetch`",
-        path.display()
-    );
+    let path = assets::require("footage/vtest.avi").unwrap_or_else(|e| panic!("{e}"));
     let mut child = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(&path)

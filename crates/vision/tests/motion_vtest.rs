@@ -6,15 +6,7 @@ use std::process::{Command, Stdio};
 use vision::geom::BBox;
 use vision::motion::{MotionConfig, MotionGate};
 
-fn asset_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/posbon/assets")
-}
+use assets::asset_root;
 
 /// Every frame of `rel` (under the asset root) as packed RGB24.
 fn decode(rel: &str, w: usize, h: usize) -> Vec<Vec<u8>> {

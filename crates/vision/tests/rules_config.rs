@@ -3,15 +3,7 @@
 use std::path::PathBuf;
 use vision::rules::{Direction, RuleConfig, RuleEngine, RuleKind, RulesConfig, RulesError};
 
-fn asset_root() -> PathBuf {
-    if let Ok(p) = std::env::var("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Ok(p) = std::env::var("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/posbon/assets")
-}
+use assets::asset_root;
 
 fn coco_names() -> Vec<String> {
     let path = asset_root().join("yolov4-tiny/coco.names");

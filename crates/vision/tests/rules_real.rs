@@ -15,15 +15,7 @@ const W: u32 = 640;
 const H: u32 = 480;
 const FPS: f64 = 25.0;
 
-fn asset_root() -> PathBuf {
-    if let Ok(p) = std::env::var("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Ok(p) = std::env::var("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/posbon/assets")
-}
+use assets::asset_root;
 
 /// Frames (1-based MOT frame number) -> objects, all class 0 (person).
 fn load_gt(seq: &str) -> BTreeMap<u64, Vec<TrackedObject>> {

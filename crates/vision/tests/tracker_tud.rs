@@ -7,15 +7,7 @@ use std::process::Command;
 use vision::tracker::TrackerConfig;
 use vision::tracker::offline::{OfflineConfig, track_rows};
 
-fn asset_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/posbon/assets")
-}
+use assets::asset_root;
 
 fn asset(seq: &str, file: &str) -> PathBuf {
     let p = asset_root().join("motmetrics").join(seq).join(file);

@@ -5,16 +5,7 @@ use std::path::PathBuf;
 use media::{FrameSource, SourceItem};
 use vision::frame::Frame;
 
-/// The asset cache: $POSBON_ASSETS, else $XDG_CACHE_HOME/posbon/assets, else $HOME/.cache/posbon/assets.
-pub fn asset_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("POSBON_ASSETS") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("posbon/assets");
-    }
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/posbon/assets")
-}
+pub use assets::asset_root;
 
 /// A cached footage file; fails the test if it is missing.
 pub fn footage(name: &str) -> PathBuf {
