@@ -115,7 +115,7 @@ class Builder:
         from onnx import numpy_helper
 
         n = self.name(base)
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), n))
+        self.inits.append(numpy_helper.from_array(np.array(arr, order="C"), n))
         return n
 
     def node(self, op: str, inputs: list[str], base: str | None = None, **attrs) -> str:

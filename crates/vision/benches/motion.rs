@@ -6,7 +6,6 @@
 //! `MotionGate::update` over every frame (median of 5 passes) and `blur_regions` on a head-sized
 //! and a person-sized box. Prints one JSON object.
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 use vision::frame::{Image, ImageRef};

@@ -2,7 +2,6 @@
 //! left exactly as it was, and no box can make it panic.
 use proptest::prelude::*;
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use vision::frame::Image;
 use vision::geom::BBox;

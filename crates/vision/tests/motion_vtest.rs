@@ -1,7 +1,6 @@
 //! Motion gate on real footage: vtest.avi (768x576, 795 frames, pedestrians crossing a square),
 //! decoded by the Debian `ffmpeg` binary into raw RGB over a pipe.
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use vision::geom::BBox;
 use vision::motion::{MotionConfig, MotionGate};

@@ -1,6 +1,5 @@
 //! Parsing and validation of the rules config: every mistake is caught and named, against the
 //! detector's real class list (YOLOv4-tiny's `coco.names`).
-use std::path::PathBuf;
 use vision::rules::{Direction, RuleConfig, RuleEngine, RuleKind, RulesConfig, RulesError};
 
 use assets::asset_root;

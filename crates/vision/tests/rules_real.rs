@@ -4,7 +4,6 @@
 //! the test checks the engine's normalisation, side convention, hysteresis and debounce on data
 //! it was not written for.
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 use vision::clock::Timestamp;
 use vision::detect::TrackedObject;
