@@ -142,7 +142,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
+async fn not_found(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
+    // Counted under one label: raw unknown paths would make unbounded series.
+    state.metrics.record(method.as_str(), "unmatched", 404, 0.0);
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!("no such endpoint: {}", uri.path()),

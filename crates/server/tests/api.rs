@@ -482,6 +482,15 @@ async fn exports_metrics_openapi(db: &TestDb) {
     );
     assert!(m.contains("posbon_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/login\",le=\"+Inf\"}"), "{m}");
     assert!(m.contains("# TYPE posbon_http_request_duration_seconds histogram"));
+    a.get("/no/such/path").await.expect_error(404);
+    let m = a.get("/metrics").await.expect(200).text();
+    assert!(
+        m.contains(
+            "posbon_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"
+        ),
+        "{m}"
+    );
+    assert!(!m.contains("/no/such/path"));
 
     let doc = a.get("/openapi.json").await.expect(200).json();
     assert_eq!(doc["openapi"], "3.1.0");
