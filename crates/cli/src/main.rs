@@ -7,6 +7,7 @@ mod cmd_audit;
 mod cmd_bench;
 mod cmd_evidence;
 mod cmd_hotspots;
+mod cmd_serve;
 mod cmd_track;
 mod detector;
 
@@ -47,6 +48,11 @@ enum Cmd {
     /// The hash-chained audit log: `audit verify --database URL`.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCmd),
+    /// The HTTP API: `serve [--listen ADDR] [--database URL] [--demo]`.
+    Serve(cmd_serve::ServeArgs),
+    /// User accounts: `users create --username U --role R --scope S`.
+    #[command(subcommand)]
+    Users(cmd_serve::UsersCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -54,7 +60,7 @@ enum Cmd {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("POSBON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,posbon=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,posbon=info,server=info"));
     let sub = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -70,6 +76,8 @@ fn main() -> std::process::ExitCode {
         Cmd::Evidence(a) => cmd_evidence::run(a),
         Cmd::Hotspots(a) => cmd_hotspots::run(a),
         Cmd::Audit(a) => cmd_audit::run(a),
+        Cmd::Serve(a) => cmd_serve::serve(a),
+        Cmd::Users(a) => cmd_serve::users(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -17,16 +17,30 @@ use crate::{Db, Store};
 
 /// The schema, embedded in the binary so that it needs no files beside it. A migration, once
 /// released, is never edited: sqlx refuses a database whose applied migration's checksum differs.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "sessions",
+        include_str!("../migrations/sqlite/0002_sessions.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "sessions",
+        include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+];
 
 /// How to open a database.
 #[derive(Clone)]

@@ -93,12 +93,14 @@ mod error;
 mod events;
 mod geo;
 mod incidents;
+mod sessions;
 mod users;
 
 pub use connect::Options;
 pub use error::{Error, Result};
 pub use geo::ImportCounts;
 pub use incidents::StatusUpdate;
+pub use sessions::Session;
 
 /// Which database a [`Store`] is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +170,8 @@ impl Store {
         }
     }
 
-    fn now(&self) -> domain::Timestamp {
+    /// The store's clock: the time it writes into records.
+    pub fn now(&self) -> domain::Timestamp {
         self.clock.now()
     }
 }

@@ -21,6 +21,7 @@ on_both_databases!(
     geography_upserts_and_areas,
     a_geography_import_is_all_or_nothing,
     users_are_created_and_read_back,
+    sessions_expire_and_end,
     incident_life_cycle_keeps_history_and_audit,
     incidents_are_listed_within_scope_only,
     review_queue_and_camera_incidents,
@@ -221,7 +222,11 @@ async fn schema_is_migrated_once_and_reopens(db: &TestDb) {
     // A second pool (a restarted server) finds the schema current and the data there.
     let again = db.reopen().await;
     assert_eq!(again.list_regions().await.unwrap().len(), 2);
-    assert_eq!(db.raw_i64("SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+    assert_eq!(
+        db.raw_i64("SELECT COUNT(*) FROM _sqlx_migrations").await,
+        2,
+        "one row per migration"
+    );
     // A read-only open of an existing database works and migrates nothing.
     let ro = Store::connect_with(&db.url, Options::existing())
         .await
@@ -339,6 +344,36 @@ async fn a_geography_import_is_all_or_nothing(db: &TestDb) {
         .await;
     assert!(matches!(r, Err(Error::Row { index: 1, .. })), "{r:?}");
     assert_eq!(s.list_mahallas(CHILONZOR).await.unwrap().len(), 2);
+}
+
+async fn sessions_expire_and_end(db: &TestDb) {
+    let s = &db.store;
+    seed_geography(s).await;
+    let u = user(s, "operator", Role::Operator, Scope::District(CHILONZOR)).await;
+    let (tok, csrf) = ("a".repeat(64), "b".repeat(64));
+    let until = T0.saturating_add_micros(3_600_000_000);
+    let made = s.create_session(&tok, u.id, &csrf, until).await.unwrap();
+    assert_eq!(made.created_at, T0);
+    assert_eq!(s.get_session(&tok).await.unwrap(), Some(made.clone()));
+    assert_eq!(s.get_session(&"c".repeat(64)).await.unwrap(), None);
+    // The same token twice is a conflict, and a hash of the wrong length is refused.
+    assert!(matches!(
+        s.create_session(&tok, u.id, &csrf, until).await,
+        Err(store::Error::Conflict { .. })
+    ));
+    assert!(s.create_session("short", u.id, &csrf, until).await.is_err());
+    // At its expiry it is gone, and the sweep deletes it.
+    db.clock.set(until);
+    assert_eq!(s.get_session(&tok).await.unwrap(), None);
+    assert_eq!(s.delete_expired_sessions().await.unwrap(), 1);
+    // Logout deletes it at once.
+    let tok2 = "d".repeat(64);
+    s.create_session(&tok2, u.id, &csrf, until.saturating_add_micros(1_000_000))
+        .await
+        .unwrap();
+    assert!(s.delete_session(&tok2).await.unwrap());
+    assert!(!s.delete_session(&tok2).await.unwrap());
+    assert_eq!(s.get_session(&tok2).await.unwrap(), None);
 }
 
 async fn users_are_created_and_read_back(db: &TestDb) {

@@ -1,0 +1,141 @@
+//! `posbon serve` (the HTTP API) and `posbon users create`. See docs/design/008-server.md.
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use domain::{Actor, NewUser, Role, Scope};
+use serde_json::json;
+use store::Store;
+
+/// Where `serve` keeps its SQLite file when no --database is given.
+const DEFAULT_DATABASE: &str = "sqlite:posbon-data/posbon.db";
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// sqlite:PATH (created if missing) or postgres://USER@HOST:PORT/DATABASE. Default: an
+    /// SQLite file under ./posbon-data/.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Add synthetic demo geography, a camera with events to review, and one user per role
+    /// whose username is free; their passwords are printed once.
+    #[arg(long)]
+    demo: bool,
+    /// Mark the session cookie Secure (set this when a TLS proxy is in front).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum UsersCmd {
+    /// Create an account; its generated password is printed once and stored only as an Argon2id
+    /// hash.
+    Create(CreateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+    #[arg(long)]
+    username: String,
+    /// admin, operator, inspector, analyst or auditor.
+    #[arg(long)]
+    role: Role,
+    /// national, region:ID, district:ID or mahalla:ID.
+    #[arg(long)]
+    scope: Scope,
+    #[arg(long)]
+    display_name: Option<String>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Opens the database, making the directory of a default SQLite file first.
+async fn open(url: &str) -> Result<Store> {
+    if url == DEFAULT_DATABASE {
+        std::fs::create_dir_all("posbon-data").context("cannot create ./posbon-data")?;
+    }
+    Ok(Store::connect(url).await?)
+}
+
+pub fn serve(a: &ServeArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let url = a.database.as_deref().unwrap_or(DEFAULT_DATABASE);
+        let store = open(url).await?;
+        tracing::info!(target: "posbon", database = %store.url(), backend = %store.backend(), "database ready");
+        if a.demo {
+            let made = server::demo::seed(&store).await?;
+            if made.is_empty() {
+                println!("demo: users already exist; their passwords were printed when they were made");
+            }
+            for u in &made {
+                println!(
+                    "demo user {:<10} role {:<9} scope {:<16} password {}",
+                    u.username,
+                    u.role.as_str(),
+                    u.scope.to_string(),
+                    u.password
+                );
+            }
+        }
+        let config = server::Config {
+            secure_cookies: a.secure_cookies,
+            ..server::Config::default()
+        };
+        let state = server::AppState::new(store.clone(), &config)?;
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(target: "posbon", %addr, "listening");
+        println!("posbon serving on http://{addr} (OpenAPI at /openapi.json); Ctrl-C stops it");
+        let sweeper = server::spawn_session_sweeper(store.clone());
+        server::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the server failed")?;
+        sweeper.abort();
+        store.close().await;
+        Ok(())
+    })
+}
+
+pub fn users(cmd: &UsersCmd) -> Result<()> {
+    let UsersCmd::Create(a) = cmd;
+    runtime()?.block_on(async {
+        let store = open(&a.database).await?;
+        let password = server::auth::generate_password();
+        let hash = server::auth::hash_password(&password)?;
+        let user = store
+            .create_user(&NewUser {
+                username: a.username.clone(),
+                display_name: a.display_name.clone().unwrap_or_else(|| a.username.clone()),
+                password_hash: hash,
+                role: a.role,
+                scope: a.scope,
+            })
+            .await?;
+        store
+            .audit_append(
+                &Actor::system("cli")?.to_string(),
+                "user.create",
+                &Actor::User(user.id).to_string(),
+                &json!({ "username": user.username, "role": user.role.as_str(), "scope": user.scope.to_string() }),
+            )
+            .await?;
+        println!(
+            "created user {} (id {}, role {}, scope {})\npassword (shown once): {password}",
+            user.username, user.id, user.role, user.scope
+        );
+        store.close().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,210 @@
+//! posbon's HTTP API: axum over [`store::Store`].
+//!
+//! Every endpoint is registered once, in [`router`], through [`Routes::add`], which also
+//! records its method and path; [`openapi::document`] describes exactly those, and a test holds
+//! the two together. See docs/design/008-server.md for sessions, CSRF, scope checks and the error
+//! shape.
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get, post};
+use serde_json::json;
+use store::Store;
+use tokio::net::TcpListener;
+
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+
+use error::ApiError;
+
+/// Request bodies above this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How the server behaves, apart from its database.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a session lasts after login.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (only over HTTPS). Off by default: the server speaks
+    /// plain HTTP and is meant to sit behind a TLS-terminating proxy, which should turn it on.
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl: Duration::from_secs(8 * 3600),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<metrics::Metrics>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// An Argon2id hash of a random password: what failed logins for unknown users verify
+    /// against, so they take as long as a wrong password.
+    pub dummy_hash: Arc<String>,
+    pub session_ttl: Duration,
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: &Config) -> anyhow::Result<AppState> {
+        Ok(AppState {
+            store,
+            metrics: Arc::default(),
+            login_limiter: Arc::default(),
+            dummy_hash: Arc::new(auth::hash_password(&auth::random_hex(16))?),
+            session_ttl: config.session_ttl,
+            secure_cookies: config.secure_cookies,
+        })
+    }
+
+    pub fn store_now(&self) -> domain::Timestamp {
+        self.store.now()
+    }
+}
+
+/// The router under construction, with the (method, path) of every route added so far.
+pub struct Routes {
+    router: Router<AppState>,
+    registered: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn add(mut self, method: &'static str, path: &'static str, mr: MethodRouter<AppState>) -> Self {
+        self.registered.push((method, path));
+        self.router = self.router.route(path, mr);
+        self
+    }
+}
+
+/// Every route: `(method, path)` as registered with the router.
+pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
+    routes().registered
+}
+
+fn routes() -> Routes {
+    Routes {
+        router: Router::new(),
+        registered: Vec::new(),
+    }
+    .add("GET", "/healthz", get(healthz))
+    .add("GET", "/metrics", get(metrics_text))
+    .add("GET", "/openapi.json", get(openapi_json))
+    .add("POST", "/api/login", post(auth::login))
+    .add("POST", "/api/logout", post(auth::logout))
+    .add("GET", "/api/me", get(auth::me))
+    .add("GET", "/api/events/pending", get(api::pending_events))
+    .add("POST", "/api/events/{id}/review", post(api::review_event))
+    .add("GET", "/api/incidents", get(api::list_incidents))
+    .add("POST", "/api/incidents", post(api::create_incident))
+    .add("GET", "/api/incidents/{id}", get(api::get_incident))
+    .add(
+        "POST",
+        "/api/incidents/{id}/status",
+        post(api::change_status),
+    )
+    .add("GET", "/api/incidents.csv", get(api::export_csv))
+    .add("GET", "/api/incidents.geojson", get(api::export_geojson))
+    .add("GET", "/api/audit", get(api::audit_log))
+}
+
+/// The application: every route, the body limit, metrics and request logs, and JSON 404/405.
+pub fn router(state: AppState) -> Router {
+    routes()
+        .router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
+    // Counted under one label: raw unknown paths would make unbounded series.
+    state.metrics.record(method.as_str(), "unmatched", 404, 0.0);
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no such endpoint: {}", uri.path()),
+        "GET /openapi.json lists every endpoint",
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+        "GET /openapi.json lists each endpoint's methods",
+    )
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    state.store.audit_head().await?;
+    Ok(axum::Json(
+        json!({ "status": "ok", "database": state.store.backend().to_string() }),
+    ))
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(openapi::document())
+}
+
+/// Serves on `listener` until `shutdown` completes (then finishes the requests in flight).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Periodically deletes expired sessions.
+pub fn spawn_session_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match store.delete_expired_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+            }
+        }
+    })
+}
