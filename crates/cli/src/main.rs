@@ -5,6 +5,7 @@ mod cmd_analyze;
 mod cmd_assets;
 mod cmd_audit;
 mod cmd_bench;
+mod cmd_cyber;
 mod cmd_evidence;
 mod cmd_hotspots;
 mod cmd_serve;
@@ -48,6 +49,9 @@ enum Cmd {
     /// The hash-chained audit log: `audit verify --database URL`.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCmd),
+    /// Cyber-fraud indicators: `cyber extract` reads text on stdin, prints one JSON object per indicator.
+    #[command(subcommand)]
+    Cyber(cmd_cyber::CyberCmd),
     /// The HTTP API: `serve [--listen ADDR] [--database URL] [--demo]`.
     Serve(cmd_serve::ServeArgs),
     /// User accounts: `users create --username U --role R --scope S`.
@@ -76,6 +80,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Evidence(a) => cmd_evidence::run(a),
         Cmd::Hotspots(a) => cmd_hotspots::run(a),
         Cmd::Audit(a) => cmd_audit::run(a),
+        Cmd::Cyber(a) => cmd_cyber::run(a),
         Cmd::Serve(a) => cmd_serve::serve(a),
         Cmd::Users(a) => cmd_serve::users(a),
     };
