@@ -193,25 +193,14 @@ impl<F: FaceFinder> EvidenceWriter<F> {
             .map_err(|e| e.to_string())?;
         let sealed_name = format!("{name}.sealed");
         let bytes = key.seal(&sealed_name, &jpeg).map_err(|e| e.to_string())?;
-        let dir = self.dir.join(ORIGINALS);
-        let path = dir.join(&sealed_name);
-        let tmp = dir.join(format!(".{sealed_name}.tmp"));
-        std::fs::write(&tmp, &bytes)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        write_atomic(&self.dir.join(ORIGINALS), &sealed_name, &bytes)?;
         Ok(Some(format!("evidence/{ORIGINALS}/{sealed_name}")))
     }
 
-    /// Atomic: written to a temporary name, then renamed, so an event line never points at a
-    /// half-written image.
     fn write_jpeg(&mut self, name: &str, img: &Image) -> Result<(), String> {
         let bytes = media::jpeg::encode_rgb(img.as_ref(), self.cfg.jpeg_quality)
             .map_err(|e| e.to_string())?;
-        let path = self.dir.join(name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, &bytes)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        write_atomic(&self.dir, name, &bytes)?;
         self.written += 1;
         Ok(())
     }
@@ -219,6 +208,16 @@ impl<F: FaceFinder> EvidenceWriter<F> {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
+
+/// Write `dir/name` atomically: to a temporary name, then renamed, so an event line never points
+/// at a half-written file.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 fn sanitize(s: &str) -> String {
