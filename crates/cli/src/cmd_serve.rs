@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// whose username is free; their passwords are printed once.
     #[arg(long)]
     demo: bool,
+    /// Folder for evidence and other files (evidence/camera-ID/ per camera).
+    #[arg(long, value_name = "DIR", default_value = "posbon-data")]
+    data_dir: std::path::PathBuf,
     /// Mark the session cookie Secure (set this when a TLS proxy is in front).
     #[arg(long)]
     secure_cookies: bool,
@@ -87,6 +90,7 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         }
         let config = server::Config {
             secure_cookies: a.secure_cookies,
+            data_dir: a.data_dir.clone(),
             ..server::Config::default()
         };
         let state = server::AppState::new(store.clone(), &config)?;

@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub struct Config {
     /// Mark the session cookie `Secure` (only over HTTPS). Off by default: the server speaks
     /// plain HTTP and is meant to sit behind a TLS-terminating proxy, which should turn it on.
     pub secure_cookies: bool,
+    /// Where the server keeps files: evidence lies under `evidence/camera-{id}/`, the folder the
+    /// pipeline of camera `id` writes to (an event's `images` and `originals` are relative to it).
+    pub data_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -49,8 +53,14 @@ impl Default for Config {
         Config {
             session_ttl: Duration::from_secs(8 * 3600),
             secure_cookies: false,
+            data_dir: PathBuf::from("posbon-data"),
         }
     }
+}
+
+/// The folder camera `camera`'s pipeline writes its evidence to, under the data folder.
+pub fn evidence_dir(data_dir: &Path, camera: domain::CameraId) -> PathBuf {
+    data_dir.join("evidence").join(format!("camera-{}", camera.0))
 }
 
 /// What every handler shares. Cheap to clone.
@@ -64,6 +74,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     pub session_ttl: Duration,
     pub secure_cookies: bool,
+    /// See [`Config::data_dir`].
+    pub data_dir: Arc<PathBuf>,
 }
 
 impl AppState {
@@ -75,6 +87,7 @@ impl AppState {
             dummy_hash: Arc::new(auth::hash_password(&auth::random_hex(16))?),
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
+            data_dir: Arc::new(config.data_dir.clone()),
         })
     }
 
