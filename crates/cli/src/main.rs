@@ -8,6 +8,7 @@ mod cmd_bench;
 mod cmd_cyber;
 mod cmd_evidence;
 mod cmd_hotspots;
+mod cmd_loadtest;
 mod cmd_serve;
 mod cmd_track;
 mod detector;
@@ -57,6 +58,8 @@ enum Cmd {
     /// User accounts: `users create --username U --role R --scope S`.
     #[command(subcommand)]
     Users(cmd_serve::UsersCmd),
+    /// Load on a running server from this process: concurrent clients, a mix of reads, writes and bad requests.
+    Loadtest(cmd_loadtest::LoadtestArgs),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -83,6 +86,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Cyber(a) => cmd_cyber::run(a),
         Cmd::Serve(a) => cmd_serve::serve(a),
         Cmd::Users(a) => cmd_serve::users(a),
+        Cmd::Loadtest(a) => cmd_loadtest::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -60,7 +60,9 @@ impl Default for Config {
 
 /// The folder camera `camera`'s pipeline writes its evidence to, under the data folder.
 pub fn evidence_dir(data_dir: &Path, camera: domain::CameraId) -> PathBuf {
-    data_dir.join("evidence").join(format!("camera-{}", camera.0))
+    data_dir
+        .join("evidence")
+        .join(format!("camera-{}", camera.0))
 }
 
 /// What every handler shares. Cheap to clone.
