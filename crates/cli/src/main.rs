@@ -8,6 +8,8 @@ mod cmd_bench;
 mod cmd_cyber;
 mod cmd_evidence;
 mod cmd_hotspots;
+mod cmd_import;
+mod cmd_retention;
 mod cmd_serve;
 mod cmd_track;
 mod detector;
@@ -57,6 +59,12 @@ enum Cmd {
     /// User accounts: `users create --username U --role R --scope S`.
     #[command(subcommand)]
     Users(cmd_serve::UsersCmd),
+    /// Geography: `import geography` (regions, districts) and `import mahallas FILE`.
+    #[command(subcommand)]
+    Import(cmd_import::ImportCmd),
+    /// Retention: `retention run --days N` deletes expired unattached events and their evidence.
+    #[command(subcommand)]
+    Retention(cmd_retention::RetentionCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -83,6 +91,8 @@ fn main() -> std::process::ExitCode {
         Cmd::Cyber(a) => cmd_cyber::run(a),
         Cmd::Serve(a) => cmd_serve::serve(a),
         Cmd::Users(a) => cmd_serve::users(a),
+        Cmd::Import(a) => cmd_import::run(a),
+        Cmd::Retention(a) => cmd_retention::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
