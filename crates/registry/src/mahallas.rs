@@ -709,3 +709,177 @@ fn parse_geojson(text: &str, districts: &DistrictIndex) -> Result<Vec<Imported>,
     }
     c.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::RegionId;
+
+    fn index() -> DistrictIndex {
+        let d = |id: i64, uz: &str, ru: &str| District {
+            id: DistrictId(id),
+            region: RegionId(1726),
+            names: Names {
+                uz_latn: uz.into(),
+                uz_cyrl: None,
+                ru: Some(ru.into()),
+                en: None,
+            },
+            geometry: None,
+        };
+        DistrictIndex::new(&[
+            d(1_726_294, "Chilonzor tumani", "Чиланзарский район"),
+            d(1_726_266, "Yunusobod tumani", "Юнусабадский район"),
+        ])
+    }
+
+    fn csv_errors(text: &str) -> Vec<String> {
+        parse_mahallas(Format::Csv, text.as_bytes(), &index())
+            .unwrap_err()
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn header_mistakes_are_row_1() {
+        let e = csv_errors("name,colour,lon\nA,red,69\n");
+        assert!(
+            e[0].starts_with("row 1: unknown column \"colour\""),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|l| l.contains("there is no district column")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.contains("lon and lat must come together")),
+            "{e:?}"
+        );
+        let e = csv_errors("name,Name_UZ,district\nA,B,Chilonzor\n");
+        assert!(e[0].contains("given twice"), "{e:?}");
+    }
+
+    #[test]
+    fn rows_with_the_wrong_number_of_fields_and_bad_values_are_named() {
+        let e = csv_errors(
+            "name;district;population;geometry\n\
+             A;Chilonzor;12\n\
+             B;Chilonzor;300000;\n\
+             C;Chilonzor;;LINESTRING (69.2 41.3, 69.3 41.3)\n\
+             D;Чиланзарский район;1,5;\n",
+        );
+        assert_eq!(e.len(), 4, "{e:#?}");
+        assert!(
+            e[0].starts_with("row 2: 3 fields; the header has 4"),
+            "{e:?}"
+        );
+        assert!(e[1].starts_with("row 3: bad population 300000"), "{e:?}");
+        assert!(
+            e[2].starts_with("row 4: bad geometry") && e[2].contains("LINESTRING"),
+            "{e:?}"
+        );
+        assert!(e[3].starts_with("row 5: bad population \"1,5\""), "{e:?}");
+    }
+
+    #[test]
+    fn good_rows_come_back_with_their_rows_and_shapes() {
+        let text = "name,name_uz_cyrl,district,population,wkt\n\
+                    Qatortol,Қатортол,chilonzor,\"4 250\",\"POLYGON ((69.2 41.3, 69.21 41.3, 69.21 41.31, 69.2 41.3))\"\n\
+                    Bodomzor,,1726266,,\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[69.29,41.36]}\"\n";
+        let rows = parse_mahallas(Format::Csv, text.as_bytes(), &index()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].row, 2);
+        let q = &rows[0].mahalla;
+        assert_eq!((q.district.0, q.population), (1_726_294, Some(4250)));
+        assert_eq!(q.names.uz_cyrl.as_deref(), Some("Қатортол"));
+        assert!(
+            q.geometry
+                .as_deref()
+                .unwrap()
+                .starts_with("{\"coordinates\":[[[69.2,41.3]")
+        );
+        assert!(!q.synthetic);
+        assert_eq!(rows[1].mahalla.district.0, 1_726_266);
+        assert_eq!(
+            rows[1].mahalla.geometry.as_deref(),
+            Some("{\"coordinates\":[69.29,41.36],\"type\":\"Point\"}")
+        );
+    }
+
+    #[test]
+    fn errors_are_capped_but_counted() {
+        let mut text = String::from("name,district\n");
+        for _ in 0..(MAX_ERRORS + 50) {
+            text.push_str("A,Nowhere\n");
+        }
+        let e = parse_mahallas(Format::Csv, text.as_bytes(), &index()).unwrap_err();
+        assert_eq!(e.errors.len(), MAX_ERRORS);
+        assert_eq!(
+            (e.count, e.bad_rows, e.rows),
+            (MAX_ERRORS + 50, MAX_ERRORS + 50, MAX_ERRORS + 50)
+        );
+        assert!(
+            e.to_string()
+                .ends_with("250 of 250 rows have errors (250 in all); nothing was imported")
+        );
+    }
+
+    #[test]
+    fn whole_file_problems_are_said_once() {
+        let idx = index();
+        for (format, bytes, want) in [
+            (Format::Csv, &b"\xff\xfe"[..], "not UTF-8"),
+            (Format::Csv, b"", "the file is empty"),
+            (Format::Csv, b"name,district\n", "no mahallas"),
+            (Format::GeoJson, b"[1]", "not a GeoJSON FeatureCollection"),
+            (Format::GeoJson, b"{", "not JSON"),
+        ] {
+            let e = parse_mahallas(format, bytes, &idx).unwrap_err();
+            assert_eq!(e.errors.len(), 1);
+            assert!(
+                e.errors[0].to_string().starts_with("file: ") && e.errors[0].error.contains(want),
+                "{e}"
+            );
+        }
+        let e = parse_mahallas(
+            Format::Csv,
+            b"name,district\nA,1\n",
+            &DistrictIndex::default(),
+        )
+        .unwrap_err();
+        assert!(e.errors[0].fix.contains("posbon import geography"), "{e}");
+    }
+
+    #[test]
+    fn geojson_features_are_numbered_from_one() {
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"A","district":1726294,"population":"12"},"geometry":null},
+            {"type":"Feature","properties":{"name":7,"district":1726294},"geometry":null},
+            {"type":"Point","coordinates":[69.2,41.3]},
+            {"type":"Feature","properties":{"name":"B","district":"Yunusobod","population":-1},"geometry":{"type":"Point","coordinates":[41.3,69.2]}}
+        ]}"#;
+        let e = parse_mahallas(Format::GeoJson, text.as_bytes(), &index()).unwrap_err();
+        let lines: Vec<String> = e.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("feature 2: the name is not text"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("feature 3: not a GeoJSON Feature"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("feature 4: bad population \"-1\""),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("feature 4: invalid geometry") && lines[3].contains("swapped"),
+            "{lines:?}"
+        );
+        assert_eq!((e.bad_rows, e.rows), (3, 4));
+    }
+}
