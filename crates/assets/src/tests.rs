@@ -501,6 +501,68 @@ fn the_registry_fetcher_runs_the_client_and_unpacks_an_npm_tarball() {
 }
 
 #[test]
+fn an_sdist_is_fetched_without_only_binary_and_unpacked_from_its_top_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let content = br#"[{"model": "soato.region"}]"#;
+    let sdist = t.path().join("reg_pkg-1.2.3.tar.gz");
+    {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&sdist).unwrap(),
+            flate2::Compression::default(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(content.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(
+            &mut h,
+            "reg_pkg-1.2.3/soato/fixtures/soato.json",
+            &content[..],
+        )
+        .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    // `python3 -m pip download ... reg-pkg==1.2.3 -d DIR`: refuses --only-binary, as pip would
+    // find no wheel; copies the sdist into DIR (the last argument).
+    let python = fake_client(
+        t.path(),
+        "python3",
+        &format!(
+            "case \"$*\" in *--only-binary*) echo 'No matching distribution' >&2; exit 1;; esac\n\
+             case \"$*\" in *'reg-pkg==1.2.3 -d '*) ;; *) exit 9;; esac\n\
+             for a; do last=$a; done\ncp {} \"$last\"/",
+            sdist.display()
+        ),
+    );
+    let toml = format!(
+        "[[package]]\nid = \"reg\"\nregistry = \"pypi\"\nname = \"reg-pkg\"\nversion = \"1.2.3\"\nbinary = false\nfiles = [\n{}]\n",
+        file_line(
+            "reg_pkg-1.2.3/soato/fixtures/soato.json",
+            "geo/soato.json",
+            content
+        )
+    );
+    let manifest = Manifest::parse(&toml, "test").unwrap();
+    let fetcher = RegistryFetcher {
+        python: python.clone(),
+        ..RegistryFetcher::default()
+    };
+    let root = t.path().join("cache");
+    run(&manifest, &fetcher, &opts(&root)).0.unwrap();
+    assert_eq!(std::fs::read(root.join("geo/soato.json")).unwrap(), content);
+    // The same package as wheels only (the default) is refused by the fake pip, as by the real
+    // one for a package that has no wheel.
+    let wheels_only = Manifest::parse(&toml.replace("binary = false\n", ""), "test").unwrap();
+    let root2 = t.path().join("cache2");
+    let err = run(&wheels_only, &fetcher, &opts(&root2))
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("reg-pkg==1.2.3"), "{err}");
+}
+
+#[test]
 fn the_registry_fetcher_reports_offline_refused_and_missing_clients() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("cache");

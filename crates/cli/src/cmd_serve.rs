@@ -7,7 +7,7 @@ use serde_json::json;
 use store::Store;
 
 /// Where `serve` keeps its SQLite file when no --database is given.
-const DEFAULT_DATABASE: &str = "sqlite:posbon-data/posbon.db";
+pub const DEFAULT_DATABASE: &str = "sqlite:posbon-data/posbon.db";
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -18,13 +18,18 @@ pub struct ServeArgs {
     /// SQLite file under ./posbon-data/.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
-    /// Add synthetic demo geography, a camera with events to review, and one user per role
+    /// Add Uzbekistan's regions and districts (from the fetched registry packages), synthetic
+    /// mahallas in Chilonzor (Tashkent), a camera with events to review, and one user per role
     /// whose username is free; their passwords are printed once.
     #[arg(long)]
     demo: bool,
     /// Folder for evidence and other files (evidence/camera-ID/ per camera).
     #[arg(long, value_name = "DIR", default_value = "posbon-data")]
     data_dir: std::path::PathBuf,
+    /// Delete events not attached to an incident, and their evidence, after this many days
+    /// (checked hourly); 0 turns retention off.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    retention_days: u32,
     /// Mark the session cookie Secure (set this when a TLS proxy is in front).
     #[arg(long)]
     secure_cookies: bool,
@@ -53,7 +58,7 @@ pub struct CreateArgs {
     display_name: Option<String>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -61,7 +66,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Opens the database, making the directory of a default SQLite file first.
-async fn open(url: &str) -> Result<Store> {
+pub async fn open(url: &str) -> Result<Store> {
     if url == DEFAULT_DATABASE {
         std::fs::create_dir_all("posbon-data").context("cannot create ./posbon-data")?;
     }
@@ -74,7 +79,21 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         let store = open(url).await?;
         tracing::info!(target: "posbon", database = %store.url(), backend = %store.backend(), "database ready");
         if a.demo {
-            let made = server::demo::seed(&store).await?;
+            let (geography, source) = crate::cmd_import::load_registry()?;
+            let made = server::demo::seed(
+                &store,
+                Some(server::demo::RealGeography {
+                    geography: &geography,
+                    source,
+                }),
+            )
+            .await?;
+            println!(
+                "demo: {} regions, {} districts, {} synthetic mahallas in Chilonzor (Tashkent)",
+                geography.regions.len(),
+                geography.districts.len(),
+                registry::demo::DEMO_COUNT
+            );
             if made.is_empty() {
                 println!("demo: users already exist; their passwords were printed when they were made");
             }
@@ -91,6 +110,7 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         let config = server::Config {
             secure_cookies: a.secure_cookies,
             data_dir: a.data_dir.clone(),
+            retention_days: a.retention_days,
             ..server::Config::default()
         };
         let state = server::AppState::new(store.clone(), &config)?;
@@ -101,12 +121,18 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         tracing::info!(target: "posbon", %addr, "listening");
         println!("posbon serving on http://{addr} (OpenAPI at /openapi.json); Ctrl-C stops it");
         let sweeper = server::spawn_session_sweeper(store.clone());
+        let retention = (config.retention_days > 0).then(|| {
+            server::retention::spawn(store.clone(), config.data_dir.clone(), config.retention_days)
+        });
         server::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .context("the server failed")?;
         sweeper.abort();
+        if let Some(r) = retention {
+            r.abort();
+        }
         store.close().await;
         Ok(())
     })

@@ -8,7 +8,9 @@ mod cmd_bench;
 mod cmd_cyber;
 mod cmd_evidence;
 mod cmd_hotspots;
+mod cmd_import;
 mod cmd_loadtest;
+mod cmd_retention;
 mod cmd_serve;
 mod cmd_track;
 mod detector;
@@ -60,6 +62,12 @@ enum Cmd {
     Users(cmd_serve::UsersCmd),
     /// Load on a running server from this process: concurrent clients, a mix of reads, writes and bad requests.
     Loadtest(cmd_loadtest::LoadtestArgs),
+    /// Geography: `import geography` (regions, districts) and `import mahallas FILE`.
+    #[command(subcommand)]
+    Import(cmd_import::ImportCmd),
+    /// Retention: `retention run --days N` deletes expired unattached events and their evidence.
+    #[command(subcommand)]
+    Retention(cmd_retention::RetentionCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
 }
@@ -87,6 +95,8 @@ fn main() -> std::process::ExitCode {
         Cmd::Serve(a) => cmd_serve::serve(a),
         Cmd::Users(a) => cmd_serve::users(a),
         Cmd::Loadtest(a) => cmd_loadtest::run(a),
+        Cmd::Import(a) => cmd_import::run(a),
+        Cmd::Retention(a) => cmd_retention::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

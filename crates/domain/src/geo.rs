@@ -179,6 +179,27 @@ pub struct Mahalla {
     pub synthetic: bool,
 }
 
+/// A mahalla before it has an id: what an import or the demo generator hands the store, which
+/// assigns the id (or keeps the id of the mahalla of the same district and name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMahalla {
+    pub district: DistrictId,
+    pub names: Names,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<String>,
+    #[serde(default)]
+    pub synthetic: bool,
+}
+
+impl NewMahalla {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        self.names.validate()?;
+        self.geometry.as_deref().map_or(Ok(()), validate_geometry)
+    }
+}
+
 impl Region {
     pub fn validate(&self) -> Result<(), DomainError> {
         self.names.validate()?;

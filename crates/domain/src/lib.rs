@@ -26,7 +26,8 @@ pub use audit::{
 };
 pub use camera::{Camera, CameraId, Event, EventId, NewCamera, NewEvent};
 pub use geo::{
-    Area, District, DistrictId, GeoPoint, Lang, Mahalla, MahallaId, Names, Region, RegionId,
+    Area, District, DistrictId, GeoPoint, Lang, Mahalla, MahallaId, Names, NewMahalla, Region,
+    RegionId,
 };
 pub use incident::{
     Affected, Category, Incident, IncidentId, NewIncident, Source, Status, StatusChange,

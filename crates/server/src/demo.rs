@@ -1,19 +1,26 @@
-//! Demo data for `posbon serve --demo`: one synthetic region, district and two mahallas (marked
-//! synthetic), a camera with a few events waiting for review, and one user per role. Passwords
-//! are generated and returned once; only their Argon2id hashes are stored.
+//! Demo data for `posbon serve --demo`: Uzbekistan's real regions and districts (parsed from the
+//! registry packages by the caller, since this crate reads no asset files), synthetic mahallas
+//! in Chilonzor district of Tashkent city (named "... (synthetic)" and flagged synthetic), a
+//! camera with a few events waiting for review, and one user per role. Passwords are generated
+//! and returned once; only their Argon2id hashes are stored.
 use domain::{
-    CameraId, District, DistrictId, GeoPoint, Mahalla, MahallaId, Names, NewCamera, NewEvent,
+    Actor, CameraId, District, DistrictId, GeoPoint, MahallaId, Names, NewCamera, NewEvent,
     NewUser, Region, RegionId, Role, Scope,
 };
-use serde_json::json;
+use registry::Geography;
+use registry::demo::{DEMO_DISTRICT, demo_spec, mahalla_id, synthetic_mahallas};
+use serde_json::{Value, json};
 use store::Store;
 
 use crate::auth::{generate_password, hash_password};
 
-pub const REGION: RegionId = RegionId(9_000_001);
-pub const DISTRICT: DistrictId = DistrictId(9_000_101);
-pub const MAHALLA_A: MahallaId = MahallaId(9_010_001);
-pub const MAHALLA_B: MahallaId = MahallaId(9_010_002);
+/// Tashkent city.
+pub const REGION: RegionId = RegionId(1726);
+/// Chilonzor district of Tashkent city, where the synthetic mahallas lie.
+pub const DISTRICT: DistrictId = DEMO_DISTRICT;
+/// The first and second synthetic mahallas ([`registry::demo::mahalla_id`]).
+pub const MAHALLA_A: MahallaId = MahallaId(DEMO_DISTRICT.0 * 1000 + 1);
+pub const MAHALLA_B: MahallaId = MahallaId(DEMO_DISTRICT.0 * 1000 + 2);
 
 /// One account made for the demo, with its password in clear: print it once, keep it nowhere.
 pub struct DemoUser {
@@ -23,47 +30,113 @@ pub struct DemoUser {
     pub password: String,
 }
 
-/// Creates the demo geography (idempotent), a camera with three pending events, and one user
-/// per role whose username is not taken yet. Returns the users created.
-pub async fn seed(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
-    seed_geography(store).await?;
+/// The registry's geography and where it came from (packages, file hashes), for the audit log.
+pub struct RealGeography<'a> {
+    pub geography: &'a Geography,
+    pub source: Value,
+}
+
+/// Creates the demo geography (idempotent): with `real`, every region and district of the
+/// registry; without, only Tashkent city and Chilonzor district. Then the synthetic mahallas, a
+/// camera with three pending events, and one user per role whose username is not taken yet.
+/// Returns the users created.
+pub async fn seed(store: &Store, real: Option<RealGeography<'_>>) -> anyhow::Result<Vec<DemoUser>> {
+    match real {
+        Some(r) => seed_real_geography(store, &r).await?,
+        None => seed_geography(store).await?,
+    }
     seed_users_and_camera(store).await
 }
 
-/// The demo's region, district and two mahallas, all marked synthetic. Idempotent.
+/// The registry's regions and districts (audited as `geography.import_registry`), then the
+/// synthetic mahallas. Idempotent.
+pub async fn seed_real_geography(store: &Store, real: &RealGeography<'_>) -> anyhow::Result<()> {
+    let g = real.geography;
+    anyhow::ensure!(
+        g.districts
+            .iter()
+            .any(|d| d.id == DISTRICT && d.region == REGION),
+        "the registry data has no district {DISTRICT} in region {REGION} (Chilonzor, Tashkent city), where the demo puts its mahallas"
+    );
+    store
+        .import_registry(
+            &Actor::System("demo".into()),
+            &real.source,
+            &g.regions,
+            &g.districts,
+        )
+        .await?;
+    seed_mahallas(store).await
+}
+
+/// Tashkent city and Chilonzor district with their names as the registry gives them (no
+/// outlines), and the synthetic mahallas. Idempotent; for tests and a demo without the registry
+/// files.
 pub async fn seed_geography(store: &Store) -> anyhow::Result<()> {
-    let synthetic = |s: &str| Names::uz(format!("{s} (synthetic)"));
+    let n = |uz: &str, cyrl: &str, ru: &str, en: &str| Names {
+        uz_latn: uz.into(),
+        uz_cyrl: Some(cyrl.into()),
+        ru: Some(ru.into()),
+        en: Some(en.into()),
+    };
     store
-        .upsert_region(&Region {
-            id: REGION,
-            names: synthetic("Demo viloyati"),
-            geometry: None,
-        })
+        .import_geography(
+            &[Region {
+                id: REGION,
+                names: n(
+                    "Toshkent shahri",
+                    "Тошкент шаҳри",
+                    "Город Ташкент",
+                    "Tashkent",
+                ),
+                geometry: None,
+            }],
+            &[District {
+                id: DISTRICT,
+                region: REGION,
+                names: n(
+                    "Chilonzor tumani",
+                    "Чилонзор тумани",
+                    "Чиланзарский район",
+                    "Chilonzor district",
+                ),
+                geometry: None,
+            }],
+            &[],
+        )
         .await?;
-    store
-        .upsert_district(&District {
-            id: DISTRICT,
-            region: REGION,
-            names: synthetic("Demo tumani"),
-            geometry: None,
-        })
-        .await?;
-    for (id, name, lon, lat) in [
-        (MAHALLA_A, "Bog'ishamol", 69.24, 41.31),
-        (MAHALLA_B, "Navbahor", 69.26, 41.32),
-    ] {
-        store
-            .upsert_mahalla(&Mahalla {
-                id,
-                district: DISTRICT,
-                names: synthetic(name),
-                population: None,
-                geometry: Some(json!({"type": "Point", "coordinates": [lon, lat]}).to_string()),
-                synthetic: true,
-            })
-            .await?;
-    }
+    seed_mahallas(store).await
+}
+
+/// The synthetic mahallas (ids [`registry::demo::mahalla_id`]`(DISTRICT, 1..)`), upserted.
+async fn seed_mahallas(store: &Store) -> anyhow::Result<()> {
+    let ms = synthetic_mahallas(&demo_spec());
+    debug_assert_eq!(ms[0].id, mahalla_id(DISTRICT, 1));
+    store.import_geography(&[], &[], &ms).await?;
     Ok(())
+}
+
+/// Where the demo camera stands: the middle of mahalla A's outline.
+async fn camera_position(store: &Store) -> anyhow::Result<Option<GeoPoint>> {
+    let Some(m) = store.get_mahalla(MAHALLA_A).await? else {
+        return Ok(None);
+    };
+    let Some(shape) = m
+        .geometry
+        .as_deref()
+        .and_then(|g| registry::geom::Shape::parse_text(g).ok())
+    else {
+        return Ok(None);
+    };
+    let ps: Vec<[f64; 2]> = shape.positions().collect();
+    let n = (ps.len().max(2) - 1) as f64; // a closed ring repeats its first position
+    let (lon, lat) = ps[..ps.len().saturating_sub(1).max(1)]
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
+    Ok(Some(GeoPoint {
+        lon: (lon / n * 1e6).round() / 1e6,
+        lat: (lat / n * 1e6).round() / 1e6,
+    }))
 }
 
 async fn seed_users_and_camera(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
@@ -104,14 +177,11 @@ async fn seed_users_and_camera(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
     if !made.is_empty() {
         let cam = store
             .create_camera(&NewCamera {
-                name: "Demo camera, Bog'ishamol gate".into(),
+                name: "Demo camera, Navbahor (synthetic) gate".into(),
                 url: "file:vtest.avi".into(),
                 mahalla: MAHALLA_A,
                 config_toml: String::new(),
-                position: Some(GeoPoint {
-                    lon: 69.2405,
-                    lat: 41.3102,
-                }),
+                position: camera_position(store).await?,
             })
             .await?;
         add_events(store, cam.id, 3).await?;

@@ -27,8 +27,10 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod geography;
 pub mod metrics;
 pub mod openapi;
+pub mod retention;
 
 use error::ApiError;
 
@@ -46,6 +48,9 @@ pub struct Config {
     /// Where the server keeps files: evidence lies under `evidence/camera-{id}/`, the folder the
     /// pipeline of camera `id` writes to (an event's `images` and `originals` are relative to it).
     pub data_dir: PathBuf,
+    /// Events not attached to an incident, and their evidence files, are deleted after this many
+    /// days (see [`retention`]); 0 turns retention off.
+    pub retention_days: u32,
 }
 
 impl Default for Config {
@@ -54,6 +59,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(8 * 3600),
             secure_cookies: false,
             data_dir: PathBuf::from("posbon-data"),
+            retention_days: 30,
         }
     }
 }
@@ -141,6 +147,17 @@ fn routes() -> Routes {
     .add("GET", "/api/incidents.csv", get(api::export_csv))
     .add("GET", "/api/incidents.geojson", get(api::export_geojson))
     .add("GET", "/api/audit", get(api::audit_log))
+    .add("GET", "/api/geography/regions", get(geography::regions))
+    .add(
+        "GET",
+        "/api/geography/mahallas.geojson",
+        get(geography::mahallas_geojson),
+    )
+    .add(
+        "POST",
+        "/api/geography/mahallas/import",
+        post(geography::import_mahallas),
+    )
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.

@@ -55,6 +55,15 @@ fn secured(mut o: Value, params: Vec<Value>, request: Option<Value>) -> Value {
 
 /// The document served at `/openapi.json`.
 pub fn document() -> Value {
+    let mut doc = base_document();
+    let paths = doc["paths"].as_object_mut().expect("paths object");
+    for (path, item) in crate::geography::openapi_paths() {
+        paths.insert(path.into(), item);
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let any = json!({});
     let obj = json!({ "type": "object" });
     let incident_ref = json!({ "$ref": "#/components/schemas/Incident" });

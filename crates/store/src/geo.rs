@@ -2,6 +2,7 @@
 use domain::{Area, District, DistrictId, Mahalla, MahallaId, Names, Region, RegionId};
 
 use crate::Store;
+use crate::audit::AuditConn;
 use crate::codec::RowExt;
 use crate::error::{Error, Result, db};
 
@@ -37,6 +38,19 @@ impl Store {
         districts: &[District],
         mahallas: &[Mahalla],
     ) -> Result<ImportCounts> {
+        self.import_geography_audited(regions, districts, mahallas, None)
+            .await
+    }
+
+    /// [`Store::import_geography`], appending `audit` = (at, actor, action, details) to the
+    /// audit log in the same transaction when given.
+    pub(crate) async fn import_geography_audited(
+        &self,
+        regions: &[Region],
+        districts: &[District],
+        mahallas: &[Mahalla],
+        audit: Option<(domain::Timestamp, String, &'static str, serde_json::Value)>,
+    ) -> Result<ImportCounts> {
         let row_err = |what, index| {
             move |e: Error| Error::Row {
                 what,
@@ -59,7 +73,7 @@ impl Store {
                 .map_err(Error::from)
                 .map_err(row_err("mahalla", i))?;
         }
-        write_tx!(self, audit = false, |tx, _pg| {
+        write_tx!(self, audit = audit.is_some(), |tx, _pg| {
             for (i, r) in regions.iter().enumerate() {
                 sqlx::query(UPSERT_REGION)
                     .bind(r.id.0)
@@ -102,6 +116,10 @@ impl Store {
                     .await
                     .map_err(db("store a mahalla"))
                     .map_err(row_err("mahalla", i))?;
+            }
+            if let Some((at, actor, action, details)) = &audit {
+                tx.append_audit(*at, actor, action, "geography", details)
+                    .await?;
             }
         });
         Ok(ImportCounts {

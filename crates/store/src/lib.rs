@@ -92,13 +92,16 @@ mod connect;
 mod error;
 mod events;
 mod geo;
+mod geography;
 mod incidents;
+mod retention;
 mod sessions;
 mod users;
 
 pub use connect::Options;
 pub use error::{Error, Result};
 pub use geo::ImportCounts;
+pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
 pub use sessions::Session;
 
