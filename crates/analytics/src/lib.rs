@@ -15,12 +15,15 @@
 //! Nothing here reads files, opens sockets or reads the clock; callers hand data in. Place-based
 //! only: the inputs are places and counts, never people.
 
+pub mod crimefree;
+pub mod data;
 pub mod geojson;
 pub mod geometry;
 pub mod gistar;
 pub mod grid;
 pub mod normal;
 pub mod rng;
+pub mod special;
 pub mod weights;
 
 pub use geojson::{Feature, numeric_field, parse_feature_collection};
