@@ -24,6 +24,7 @@ pub mod grid;
 pub mod normal;
 pub mod rng;
 pub mod special;
+pub mod trends;
 pub mod weights;
 
 pub use geojson::{Feature, numeric_field, parse_feature_collection};
