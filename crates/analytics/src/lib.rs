@@ -17,6 +17,7 @@
 
 pub mod crimefree;
 pub mod data;
+pub mod forecast;
 pub mod geojson;
 pub mod geometry;
 pub mod gistar;
