@@ -23,6 +23,7 @@ pub mod geometry;
 pub mod gistar;
 pub mod grid;
 pub mod normal;
+pub mod patrol;
 pub mod rng;
 pub mod special;
 pub mod trends;
