@@ -25,6 +25,7 @@ pub mod grid;
 pub mod normal;
 pub mod patrol;
 pub mod rng;
+pub mod roadmap;
 pub mod special;
 pub mod trends;
 pub mod weights;
