@@ -26,6 +26,7 @@ pub mod normal;
 pub mod patrol;
 pub mod rng;
 pub mod roadmap;
+pub mod simulate;
 pub mod special;
 pub mod trends;
 pub mod weights;

@@ -237,18 +237,22 @@ pub fn trends(
         .collect();
     let mut unplaced = 0u64;
     for inc in incidents {
-        let Some(k) = periods.iter().position(|p| p.contains(inc.at)) else {
+        // Each period is counted on its own: periods given explicitly may overlap (a
+        // 13-month period's "previous" and "year before" do).
+        let inside = periods.map(|p| p.contains(inc.at));
+        if !inside.iter().any(|&b| b) {
             continue;
-        };
+        }
         match geo.index.get(&inc.mahalla) {
             Some(&i) if in_area_flags[i] => {
-                counts[src_idx[&inc.source]][cat_idx[&inc.category]][k] += 1;
+                let cell = &mut counts[src_idx[&inc.source]][cat_idx[&inc.category]];
+                for (c, b) in cell.iter_mut().zip(inside) {
+                    *c += u64::from(b);
+                }
             }
             Some(_) => {}
             None => unplaced += 1,
         }
-        // An incident is counted in the first period that contains it, so overlapping periods
-        // given explicitly never count one incident twice within a series.
     }
     let lens: Vec<f64> = periods.iter().map(|p| p.micros() as f64).collect();
     let trend = |c: [u64; 3]| Trend {
@@ -512,6 +516,12 @@ mod tests {
         // Tests: public (all + theft) and patrol (all + drugs), camera and inspector (all): 6
         // series, 2 comparisons each.
         assert_eq!(r.tests, 12);
+        // Explicit periods may overlap: each is counted on its own.
+        let mut q2 = q.clone();
+        q2.year_before = Some(prev);
+        let r2 = trends(&mahallas(), &incs, &q2).unwrap();
+        let p2 = &r2.by_source[&Source::Public].all_categories;
+        assert_eq!((p2.previous.count, p2.year_before.count), (10, 10));
         // Area: district 2 only (mahallas 3 and 4).
         q.area = Some(Area::District {
             region: RegionId(1),
