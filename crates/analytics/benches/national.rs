@@ -517,11 +517,15 @@ fn main() {
     }
 
     println!();
-    println!("| operation | median s | runs | heap MiB | result |\n|---|---|---|---|---|");
+    println!("| operation | median ms | runs | heap MiB | result |\n|---|---|---|---|---|");
     for s in &steps {
         println!(
-            "| {} | {:.4} | {} | {:.1} | {} |",
-            s.name, s.median_s, s.runs, s.heap_mib, s.detail
+            "| {} | {:.3} | {} | {:.2} | {} |",
+            s.name,
+            s.median_s * 1e3,
+            s.runs,
+            s.heap_mib,
+            s.detail
         );
     }
     println!(

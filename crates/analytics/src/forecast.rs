@@ -6,8 +6,9 @@
 //!   map that flags 5% of the area and catches 25% of the incidents has PAI 5; flagging at
 //!   random gives about 1.
 //! * **PEI\*** = PAI / PAI*, where PAI* is the largest PAI any map could have reached with the
-//!   same flagged area, knowing the held-out incidents (Hunt's efficiency index used in NIJ's
-//!   Real-Time Crime Forecasting Challenge): the places densest in held-out incidents are
+//!   same flagged area, knowing the held-out incidents (the efficiency index NIJ's Real-Time
+//!   Crime Forecasting Challenge scored as PEI*; docs/design/013 says where the published
+//!   definition may differ): the places densest in held-out incidents are
 //!   flagged first until the same area is used. It is `n / n*`, between 0 and 1; 1 is a
 //!   perfect map for that area. With places of unequal area the best map is a knapsack
 //!   problem; PAI* here is its fractional relaxation (flag the densest places, the last one
