@@ -270,8 +270,8 @@ fn main() {
     });
 
     // 2. Trends: December against November and December a year before.
-    let mut tq = TrendQuery::new(dec);
-    tq.previous = Some(month(last_year, 11, UZ_OFFSET_S));
+    // A calendar month: compared with November by default.
+    let tq = TrendQuery::new(dec);
     let (tr, t, h) = measure(a.runs, || {
         trends(&nat.mahallas, &nat.incidents, &tq).unwrap()
     });

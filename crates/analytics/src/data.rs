@@ -78,6 +78,25 @@ impl Period {
         }
     }
 
+    /// When the period runs from local midnight on the 1st of a month to local midnight on the
+    /// 1st of a later month (a month, a quarter, a year), the same number of calendar months
+    /// just before it: February before March, the last quarter of 2023 before the first of
+    /// 2024. `None` for any other period.
+    pub fn previous_calendar(&self, offset_s: i32) -> Option<Period> {
+        let (y0, m0) = month_start(self.start, offset_s)?;
+        let (y1, m1) = month_start(self.end, offset_s)?;
+        let months = (y1 * 12 + i64::from(m1)) - (y0 * 12 + i64::from(m0));
+        if months <= 0 {
+            return None;
+        }
+        let k = y0 * 12 + i64::from(m0) - 1 - months;
+        let (py, pm) = (k.div_euclid(12), (k.rem_euclid(12) + 1) as u32);
+        Some(Period {
+            start: local_midnight(py, pm, 1, offset_s),
+            end: self.start,
+        })
+    }
+
     /// The same calendar dates and times one year earlier, in local time at `offset_s` seconds
     /// east of UTC (29 February becomes 28 February). A calendar month maps to the same month,
     /// a week to the same dates (not the same weekdays).
@@ -98,6 +117,16 @@ fn minus_one_year(t: Timestamp, offset_s: i32) -> Timestamp {
     let d = if m == 2 && d == 29 { 28 } else { d };
     let back = days_from_civil(y - 1, m, d);
     Timestamp::from_unix_micros(back * DAY_US + rem - off).unwrap_or(Timestamp::MIN)
+}
+
+/// `(year, month)` when `t` is local midnight on the 1st of a month.
+fn month_start(t: Timestamp, offset_s: i32) -> Option<(i64, u32)> {
+    let local = t.unix_micros() + i64::from(offset_s) * 1_000_000;
+    if local.rem_euclid(DAY_US) != 0 {
+        return None;
+    }
+    let (y, m, d) = civil_from_days(local.div_euclid(DAY_US));
+    (d == 1).then_some((y, m))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -338,6 +367,20 @@ mod tests {
         assert_eq!(march.days(), 31.0);
         let yb = march.year_before(UZ_OFFSET_S);
         assert_eq!(yb, month(2023, 3, UZ_OFFSET_S));
+        assert_eq!(
+            march.previous_calendar(UZ_OFFSET_S),
+            Some(month(2024, 2, UZ_OFFSET_S))
+        );
+        let q1 = Period::new(march.start, month(2024, 6, UZ_OFFSET_S).start).unwrap();
+        assert_eq!(
+            q1.previous_calendar(UZ_OFFSET_S).unwrap().start,
+            month(2023, 12, UZ_OFFSET_S).start
+        );
+        let jan = month(2024, 1, UZ_OFFSET_S);
+        assert_eq!(
+            jan.previous_calendar(UZ_OFFSET_S),
+            Some(month(2023, 12, UZ_OFFSET_S))
+        );
         let feb = month(2024, 2, UZ_OFFSET_S);
         assert_eq!(feb.previous().days(), 29.0);
         assert_eq!(feb.previous().start, ts("2024-01-03T00:00:00+05:00"));
@@ -351,6 +394,7 @@ mod tests {
             leap.year_before(UZ_OFFSET_S).start,
             ts("2023-02-28T10:00:00+05:00")
         );
+        assert_eq!(leap.previous_calendar(UZ_OFFSET_S), None);
         assert!(Period::new(march.end, march.start).is_err());
     }
 

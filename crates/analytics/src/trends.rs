@@ -40,8 +40,9 @@ fn default_confidence() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendQuery {
     pub current: Period,
-    /// Default: the period of the same length just before `current`. Give the previous calendar
-    /// month explicitly for monthly reports (lengths may differ; the test allows for it).
+    /// Default: for a period of whole calendar months (local time), the same number of months
+    /// just before (February before March; lengths may differ, the test allows for it);
+    /// otherwise the period of the same length just before.
     #[serde(default)]
     pub previous: Option<Period>,
     /// Default: `current` one calendar year earlier in Uzbekistan's time (UTC+5).
@@ -191,7 +192,10 @@ pub fn trends(
         )));
     }
     let geo = Geography::new(mahallas)?;
-    let previous = q.previous.unwrap_or_else(|| q.current.previous());
+    let previous = q
+        .previous
+        .or_else(|| q.current.previous_calendar(UZ_OFFSET_S))
+        .unwrap_or_else(|| q.current.previous());
     let year_before = q
         .year_before
         .unwrap_or_else(|| q.current.year_before(UZ_OFFSET_S));
@@ -492,8 +496,9 @@ mod tests {
             incs.push(inc(at(prev, k), 3, Source::Patrol, Category::DrugOffence));
         }
         let mut q = TrendQuery::new(cur);
-        q.previous = Some(prev);
         let r = trends(&mahallas(), &incs, &q).unwrap();
+        // A calendar month is compared with the calendar month before and a year before.
+        assert_eq!(r.previous, prev);
         assert_eq!(r.year_before, yb);
         assert_eq!(r.population, 10_000.0);
         let public = &r.by_source[&Source::Public];
