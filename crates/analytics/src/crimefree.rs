@@ -187,16 +187,17 @@ pub struct MahallaRow {
     pub eb_rate: f64,
     /// Where the crime-free reference rate came from.
     pub reference: Reference,
-    /// Reference rate (the district's without this mahalla), in `rate_unit`.
-    pub reference_rate: f64,
+    /// Reference rate (the district's without this mahalla), in `rate_unit`; `None` when it
+    /// is the only mahalla given.
+    pub reference_rate: Option<f64>,
     /// Expected count at the reference rate.
-    pub expected: f64,
+    pub expected: Option<f64>,
     /// `P(X <= count)` at that expectation; for a crime-free mahalla `P(0) = exp(-expected)`.
     pub p_low: f64,
     /// `p_low` after Benjamini-Hochberg over the area's mahallas.
     pub q_low: f64,
     /// Expected count at the overall rate without this mahalla (for "red").
-    pub expected_overall: f64,
+    pub expected_overall: Option<f64>,
     /// `P(X >= count)` at `expected_overall`.
     pub p_high: f64,
     /// `p_high` after Benjamini-Hochberg over the area's mahallas.
@@ -369,24 +370,22 @@ pub fn crime_free_from_counts(
         let (c, e) = (counts.total[i], geo.exposure[i]);
         let cf = c as f64;
         let (reference, ref_rate) = if let Some(r) = loo(by_d[&m.district], cf, e) {
-            (Reference::District, r)
+            (Reference::District, Some(r))
         } else if let Some(r) = loo(by_r[&m.region], cf, e) {
-            (Reference::Region, r)
+            (Reference::Region, Some(r))
         } else if let Some(r) = loo(all, cf, e) {
-            (Reference::All, r)
+            (Reference::All, Some(r))
         } else {
-            (Reference::None, f64::NAN)
+            (Reference::None, None)
         };
-        let (expected, p_low) = if reference == Reference::None {
-            (f64::NAN, 1.0)
-        } else {
-            let mu = ref_rate * e;
-            (mu, poisson_cdf(c, mu))
+        let (expected, p_low) = match ref_rate {
+            None => (None, 1.0),
+            Some(r) => (Some(r * e), poisson_cdf(c, r * e)),
         };
         let overall_loo = loo(all, cf, e);
         let (expected_overall, p_high) = match overall_loo {
-            Some(r) => (r * e, poisson_sf_ge(c, r * e)),
-            None => (f64::NAN, 1.0),
+            Some(r) => (Some(r * e), poisson_sf_ge(c, r * e)),
+            None => (None, 1.0),
         };
         let rate = cf / e;
         let w = if s2 > 0.0 {
@@ -413,7 +412,7 @@ pub fn crime_free_from_counts(
             rate: rate * scale,
             eb_rate: eb * scale,
             reference,
-            reference_rate: ref_rate * scale,
+            reference_rate: ref_rate.map(|r| r * scale),
             expected,
             p_low,
             q_low: 1.0,
@@ -447,8 +446,8 @@ pub fn crime_free_from_counts(
     });
     let (mut exp_cf, mut var_cf) = (0.0, 0.0);
     for r in &rows {
-        if r.reference != Reference::None {
-            let p0 = (-r.expected).exp();
+        if let Some(mu) = r.expected {
+            let p0 = (-mu).exp();
             exp_cf += p0;
             var_cf += p0 * (1.0 - p0);
         }
@@ -555,12 +554,15 @@ mod tests {
         let r = report(&ms, &counts, &CrimeFreeQuery::new(period()));
         // Mahalla 1: district without it has 63 incidents among 30,700 residents.
         let mu1 = 63.0 / 30_700.0 * 300.0;
-        assert!(close(r.rows[0].expected, mu1));
+        assert!(close(r.rows[0].expected.unwrap(), mu1));
         assert!(close(r.rows[0].p_low, (-mu1).exp())); // 0.540
-        assert!(close(r.rows[0].reference_rate, 63.0 / 30_700.0 * 1000.0));
+        assert!(close(
+            r.rows[0].reference_rate.unwrap(),
+            63.0 / 30_700.0 * 1000.0
+        ));
         // Mahalla 4 (10,000 residents, zero): its district without it: 10 per 10,000.
         let mu4 = 10.0;
-        assert!(close(r.rows[3].expected, mu4));
+        assert!(close(r.rows[3].expected.unwrap(), mu4));
         assert!(close(r.rows[3].p_low, (-10.0f64).exp()));
         // Crime-free: 1 and 4, 4 first (more surprising).
         assert_eq!(r.crime_free.count, 2);
@@ -588,7 +590,7 @@ mod tests {
         });
         let r1 = report(&ms, &counts, &q);
         assert_eq!(r1.mahallas, 3);
-        assert!(close(r1.rows[0].expected, mu1));
+        assert!(close(r1.rows[0].expected.unwrap(), mu1));
     }
 
     #[test]
@@ -612,7 +614,7 @@ mod tests {
             assert!(close(row.eb_rate, want), "{} {want}", row.eb_rate);
         }
         // Mahalla 3: overall rate without it is 2 / 2000, expected 1; P(X >= 10 | 1).
-        assert!(close(r.rows[2].expected_overall, 1.0));
+        assert!(close(r.rows[2].expected_overall.unwrap(), 1.0));
         let p = 1.0
             - (0..10)
                 .map(|k| (-1.0f64).exp() / libm::tgamma(k as f64 + 1.0))
@@ -666,6 +668,22 @@ mod tests {
         q.red_needs_population = false;
         let r = report(&ms, &[1, 3, 80, 2], &q);
         assert_eq!(r.red.mahallas, vec![MahallaId(3)]);
+    }
+
+    #[test]
+    fn a_lone_mahalla_has_no_reference() {
+        let r = report(
+            &[m(1, 1, 1, Some(500))],
+            &[0],
+            &CrimeFreeQuery::new(period()),
+        );
+        assert_eq!(r.rows[0].reference, Reference::None);
+        assert_eq!((r.rows[0].expected, r.rows[0].p_low), (None, 1.0));
+        assert!(!r.rows[0].surprising_zero && !r.rows[0].red);
+        assert_eq!(r.crime_free.expected, 0.0);
+        let text = serde_json::to_string(&r).unwrap();
+        let back: CrimeFreeReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]
