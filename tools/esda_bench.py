@@ -16,6 +16,7 @@ Needs: pip install -r bench/requirements.txt (libpysal==4.14.1, esda==2.9.0; num
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -84,6 +85,8 @@ def main() -> int:
         "gistar_median_s": statistics.median(t_g),
         "gistar_runs_s": t_g,
         "first_call_s": warm,
+        # Peak resident size of this process (Linux reports ru_maxrss in KiB).
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
     if "posbon_z" in df.columns:
         res["max_abs_z_diff_vs_posbon"] = float(np.max(np.abs(np.asarray(df["posbon_z"], float) - g.Zs)))

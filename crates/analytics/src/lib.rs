@@ -12,15 +12,38 @@
 //!   cells, for Gi* on a grid) and quartic kernel density on the same kind of grid, with lon/lat
 //!   projected to a local equirectangular plane in metres.
 //!
+//!
+//! The safety analytics of issue 4 (docs/design/013-safety-analytics.md), over [`data`]'s
+//! inputs (mahallas with district, region and population where known; incidents as time,
+//! mahalla, category, source and point), every output serialisable for the API:
+//! * [`crimefree`]: crime-free mahallas with how surprising each zero is (Poisson, against the
+//!   district's rate without the mahalla), and the red list (exact excess test, ranked on an
+//!   empirical-Bayes rate).
+//! * [`trends`]: a period against the previous one and a year before, per source and category,
+//!   exact conditional binomial tests; public reports and patrol finds never summed.
+//! * [`forecast`]: PAI, PEI* and the last-period baseline on a held-out period.
+//! * [`patrol`]: Koper-curve patrol plans and patrol time against harm.
+//! * [`roadmap`]: prevention measures rolled up from mahalla to region, overdue flagged.
+//! * [`simulate`]: a simulated country for the national benchmark.
+//! * [`special`]: the exact tests (Poisson tails, binomial test, Clopper-Pearson).
+//!
 //! Nothing here reads files, opens sockets or reads the clock; callers hand data in. Place-based
 //! only: the inputs are places and counts, never people.
 
+pub mod crimefree;
+pub mod data;
+pub mod forecast;
 pub mod geojson;
 pub mod geometry;
 pub mod gistar;
 pub mod grid;
 pub mod normal;
+pub mod patrol;
 pub mod rng;
+pub mod roadmap;
+pub mod simulate;
+pub mod special;
+pub mod trends;
 pub mod weights;
 
 pub use geojson::{Feature, numeric_field, parse_feature_collection};
