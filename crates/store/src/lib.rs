@@ -86,6 +86,7 @@ macro_rules! write_tx {
     };
 }
 
+mod access_requests;
 mod audit;
 mod codec;
 mod connect;
@@ -93,6 +94,7 @@ mod error;
 mod events;
 mod geo;
 mod incidents;
+mod reports;
 mod sessions;
 mod users;
 
@@ -100,6 +102,7 @@ pub use connect::Options;
 pub use error::{Error, Result};
 pub use geo::ImportCounts;
 pub use incidents::StatusUpdate;
+pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
 
 /// Which database a [`Store`] is on.
