@@ -26,9 +26,13 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod evidence_access;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+mod openapi_reports;
+pub mod public_pages;
+pub mod reports;
 
 use error::ApiError;
 
@@ -46,6 +50,11 @@ pub struct Config {
     /// Where the server keeps files: evidence lies under `evidence/camera-{id}/`, the folder the
     /// pipeline of camera `id` writes to (an event's `images` and `originals` are relative to it).
     pub data_dir: PathBuf,
+    /// The key of sealed originals (`posbon evidence keygen`), read at start; without one,
+    /// approved access requests cannot open originals (503).
+    pub evidence_key: Option<PathBuf>,
+    /// Rate limits of the public report endpoints.
+    pub report_limits: reports::ReportLimits,
 }
 
 impl Default for Config {
@@ -54,13 +63,17 @@ impl Default for Config {
             session_ttl: Duration::from_secs(8 * 3600),
             secure_cookies: false,
             data_dir: PathBuf::from("posbon-data"),
+            evidence_key: None,
+            report_limits: reports::ReportLimits::default(),
         }
     }
 }
 
 /// The folder camera `camera`'s pipeline writes its evidence to, under the data folder.
 pub fn evidence_dir(data_dir: &Path, camera: domain::CameraId) -> PathBuf {
-    data_dir.join("evidence").join(format!("camera-{}", camera.0))
+    data_dir
+        .join("evidence")
+        .join(format!("camera-{}", camera.0))
 }
 
 /// What every handler shares. Cheap to clone.
@@ -76,6 +89,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// See [`Config::data_dir`].
     pub data_dir: Arc<PathBuf>,
+    /// Limits of the public report endpoints, per client address and overall.
+    pub report_limiter: Arc<reports::PublicLimiter>,
+    /// See [`Config::evidence_key`].
+    pub evidence_key: Option<Arc<seal::SealKey>>,
 }
 
 impl AppState {
@@ -88,6 +105,11 @@ impl AppState {
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
             data_dir: Arc::new(config.data_dir.clone()),
+            report_limiter: Arc::new(reports::PublicLimiter::new(config.report_limits.clone())),
+            evidence_key: match &config.evidence_key {
+                None => None,
+                Some(p) => Some(Arc::new(seal::SealKey::load(p)?)),
+            },
         })
     }
 
@@ -139,6 +161,37 @@ fn routes() -> Routes {
     .add("GET", "/api/incidents.csv", get(api::export_csv))
     .add("GET", "/api/incidents.geojson", get(api::export_geojson))
     .add("GET", "/api/audit", get(api::audit_log))
+    .add(
+        "POST",
+        "/public/reports",
+        post(reports::submit).layer(DefaultBodyLimit::max(reports::MAX_REPORT_BYTES)),
+    )
+    .add("GET", "/public/reports/{code}", get(reports::status))
+    .add("GET", "/report", get(public_pages::report_page))
+    .add("GET", "/report/status", get(public_pages::status_page))
+    .add("GET", "/api/reports", get(reports::list))
+    .add("GET", "/api/reports/{id}", get(reports::get))
+    .add(
+        "POST",
+        "/api/reports/{id}/moderate",
+        post(reports::moderate),
+    )
+    .add("GET", "/api/access-requests", get(evidence_access::list))
+    .add(
+        "POST",
+        "/api/access-requests",
+        post(evidence_access::create),
+    )
+    .add(
+        "POST",
+        "/api/access-requests/{id}/decision",
+        post(evidence_access::decide),
+    )
+    .add(
+        "GET",
+        "/api/access-requests/{id}/original/{n}",
+        get(evidence_access::original),
+    )
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.
