@@ -318,13 +318,17 @@ button{margin-top:1.2rem;padding:.6rem 1.4rem;font-size:1rem}\
 .emergency{background:#fff4d6;padding:.5rem}\
 nav a{margin-right:.8rem}";
 
-fn page(lang: Lang, status: StatusCode, title: &str, body: &str) -> Response {
-    let path_q = |l: &str| format!("?lang={l}");
+/// A whole page. `here` is the page's own path and query without `lang` (e.g.
+/// `/report?district=9`), which the language links keep.
+fn page(lang: Lang, status: StatusCode, title: &str, body: &str, here: &str) -> Response {
+    let sep = if here.contains('?') { "&amp;" } else { "?" };
+    let here = esc(here);
+    let path_q = |l: &str| format!("{here}{sep}lang={l}");
     let html = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · posbon</title><style>{STYLE}</style></head><body>\
-         <nav><a href=\"/report{}\">O'zbekcha</a><a href=\"/report{}\">Русский</a><a href=\"/report{}\">English</a></nav>\
+         <nav><a href=\"{}\">O'zbekcha</a><a href=\"{}\">Русский</a><a href=\"{}\">English</a></nav>\
          {body}</body></html>",
         lang.code(),
         esc(title),
@@ -377,7 +381,7 @@ pub fn error_page(lang: Lang, e: &ApiError) -> Response {
         lang.code(),
         esc(t.new_report)
     );
-    page(lang, e.status, t.not_sent, &body)
+    page(lang, e.status, t.not_sent, &body, "/report")
 }
 
 /// The page after a report was stored: its code, and where to check it.
@@ -399,7 +403,7 @@ pub fn receipt_page(lang: Lang, code: &ReportCode, created: bool) -> Response {
     } else {
         StatusCode::OK
     };
-    page(lang, status, t.received, &body)
+    page(lang, status, t.received, &body, "/report/status")
 }
 
 /// Step 1: choose the district (regions as groups).
@@ -498,7 +502,7 @@ async fn report_form(
         "<form method=\"post\" action=\"/public/reports\" accept-charset=\"utf-8\">\
          <input type=\"hidden\" name=\"lang\" value=\"{lang}\"><input type=\"hidden\" name=\"district\" value=\"{district}\">\
          <label for=\"mahalla\">{l_mahalla}</label><select id=\"mahalla\" name=\"mahalla\" required>{m_opts}</select>\
-         <p><a href=\"/report?lang={lang}&amp;district=\">{l_change}</a></p>\
+         {change}\
          <label for=\"category\">{l_category}</label><select id=\"category\" name=\"category\" required>{c_opts}</select>\
          <label for=\"narrative\">{l_what}</label><textarea id=\"narrative\" name=\"narrative\" maxlength=\"{max}\" required>{narrative}</textarea>\
          <label for=\"occurred_at\">{l_when}</label><input type=\"datetime-local\" id=\"occurred_at\" name=\"occurred_at\" value=\"{occurred}\" required>\
@@ -516,7 +520,15 @@ async fn report_form(
          <button type=\"submit\">{l_submit}</button></form>",
         lang = lang.code(),
         l_mahalla = esc(t.mahalla),
-        l_change = esc(t.change_district),
+        change = if only_district(state).await?.is_some() {
+            String::new()
+        } else {
+            format!(
+                "<p><a href=\"/report?lang={}&amp;district=0\">{}</a></p>",
+                lang.code(),
+                esc(t.change_district)
+            )
+        },
         l_category = esc(t.category),
         l_what = esc(t.what),
         narrative = val(&v.narrative),
@@ -577,7 +589,8 @@ pub async fn form_again(state: &AppState, lang: Lang, f: &ReportForm, e: &ApiErr
     match form {
         Ok(form) => {
             let body = format!("{}{}{form}", intro(t), error_box(t, e));
-            page(lang, e.status, t.title, &body)
+            let here = district.map_or("/report".to_owned(), |d| format!("/report?district={d}"));
+            page(lang, e.status, t.title, &body, &here)
         }
         Err(inner) => error_page(lang, &inner),
     }
@@ -616,7 +629,8 @@ pub async fn report_page(
     match form {
         Ok(form) => {
             let body = format!("{}{form}{}", intro(t), status_link(lang, t));
-            page(lang, StatusCode::OK, t.title, &body)
+            let here = district.map_or("/report".to_owned(), |d| format!("/report?district={d}"));
+            page(lang, StatusCode::OK, t.title, &body, &here)
         }
         Err(e) => error_page(lang, &e),
     }
@@ -679,5 +693,22 @@ pub async fn status_page(
         lang.code(),
         esc(t.new_report),
     );
-    page(lang, status, t.status_title, &body)
+    let here = match code {
+        Some(c) => format!("/report/status?code={}", encode_query(c)),
+        None => "/report/status".to_owned(),
+    };
+    page(lang, status, t.status_title, &body, &here)
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode_query(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
