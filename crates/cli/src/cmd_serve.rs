@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when a TLS proxy is in front).
     #[arg(long)]
     secure_cookies: bool,
+    /// The key of the cameras' sealed originals (`posbon evidence keygen`). Without it, approved
+    /// access requests cannot open originals.
+    #[arg(long, value_name = "FILE")]
+    evidence_key: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -111,6 +115,7 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             secure_cookies: a.secure_cookies,
             data_dir: a.data_dir.clone(),
             retention_days: a.retention_days,
+            evidence_key: a.evidence_key.clone(),
             ..server::Config::default()
         };
         let state = server::AppState::new(store.clone(), &config)?;

@@ -6,6 +6,8 @@
 //! - [`incident`]: the digital incident report and the life cycle of its status.
 //! - [`review`]: a person's verdict on a machine's event.
 //! - [`camera`]: cameras and the events the pipeline reports from them.
+//! - [`report`]: citizen reports, their reference codes and moderation.
+//! - [`evidence`]: access requests for unredacted originals (a case, a second person, expiry).
 //! - [`audit`]: the hash-chained audit log and its verifier.
 //! - [`time`]: timestamps as stored (UTC, microseconds) and an injectable clock.
 #![forbid(unsafe_code)]
@@ -14,8 +16,10 @@
 pub mod access;
 pub mod audit;
 pub mod camera;
+pub mod evidence;
 pub mod geo;
 pub mod incident;
+pub mod report;
 pub mod review;
 pub mod time;
 
@@ -25,6 +29,9 @@ pub use audit::{
     verify_chain,
 };
 pub use camera::{Camera, CameraId, Event, EventId, NewCamera, NewEvent};
+pub use evidence::{
+    AccessDecision, AccessRequest, AccessRequestId, AccessStatus, NewAccessRequest,
+};
 pub use geo::{
     Area, District, DistrictId, GeoPoint, Lang, Mahalla, MahallaId, Names, NewMahalla, Region,
     RegionId,
@@ -32,6 +39,7 @@ pub use geo::{
 pub use incident::{
     Affected, Category, Incident, IncidentId, NewIncident, Source, Status, StatusChange,
 };
+pub use report::{Moderation, NewReport, RejectReason, Report, ReportCode, ReportId, ReportStatus};
 pub use review::{DismissReason, NewReview, Review, ReviewId, Verdict};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 

@@ -10,7 +10,9 @@
 mod evidence;
 mod output;
 mod prefetch;
-pub mod sealed;
+/// Sealing moved to its own crate so that the server can open originals without the pipeline;
+/// `pipeline::sealed` stays as its old name.
+pub use seal as sealed;
 mod stats;
 
 pub use evidence::{EvidenceWriter, FaceFinder};

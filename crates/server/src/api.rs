@@ -36,7 +36,11 @@ const MAX_EXPORT: usize = 100_000;
 
 /// Whether the user's scope covers the mahalla. A mahalla that does not exist is covered by no
 /// scope but the national one.
-async fn covers(state: &AppState, me: &CurrentUser, mahalla: MahallaId) -> ApiResult<bool> {
+pub(crate) async fn covers(
+    state: &AppState,
+    me: &CurrentUser,
+    mahalla: MahallaId,
+) -> ApiResult<bool> {
     if me.user.scope == Scope::National {
         return Ok(true);
     }

@@ -26,10 +26,14 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod evidence_access;
 pub mod extract;
 pub mod geography;
 pub mod metrics;
 pub mod openapi;
+mod openapi_reports;
+pub mod public_pages;
+pub mod reports;
 pub mod retention;
 
 use error::ApiError;
@@ -51,6 +55,11 @@ pub struct Config {
     /// Events not attached to an incident, and their evidence files, are deleted after this many
     /// days (see [`retention`]); 0 turns retention off.
     pub retention_days: u32,
+    /// The key of sealed originals (`posbon evidence keygen`), read at start; without one,
+    /// approved access requests cannot open originals (503).
+    pub evidence_key: Option<PathBuf>,
+    /// Rate limits of the public report endpoints.
+    pub report_limits: reports::ReportLimits,
 }
 
 impl Default for Config {
@@ -60,6 +69,8 @@ impl Default for Config {
             secure_cookies: false,
             data_dir: PathBuf::from("posbon-data"),
             retention_days: 30,
+            evidence_key: None,
+            report_limits: reports::ReportLimits::default(),
         }
     }
 }
@@ -84,6 +95,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// See [`Config::data_dir`].
     pub data_dir: Arc<PathBuf>,
+    /// Limits of the public report endpoints, per client address and overall.
+    pub report_limiter: Arc<reports::PublicLimiter>,
+    /// See [`Config::evidence_key`].
+    pub evidence_key: Option<Arc<seal::SealKey>>,
 }
 
 impl AppState {
@@ -96,6 +111,11 @@ impl AppState {
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
             data_dir: Arc::new(config.data_dir.clone()),
+            report_limiter: Arc::new(reports::PublicLimiter::new(config.report_limits.clone())),
+            evidence_key: match &config.evidence_key {
+                None => None,
+                Some(p) => Some(Arc::new(seal::SealKey::load(p)?)),
+            },
         })
     }
 
@@ -157,6 +177,37 @@ fn routes() -> Routes {
         "POST",
         "/api/geography/mahallas/import",
         post(geography::import_mahallas),
+    )
+    .add(
+        "POST",
+        "/public/reports",
+        post(reports::submit).layer(DefaultBodyLimit::max(reports::MAX_REPORT_BYTES)),
+    )
+    .add("GET", "/public/reports/{code}", get(reports::status))
+    .add("GET", "/report", get(public_pages::report_page))
+    .add("GET", "/report/status", get(public_pages::status_page))
+    .add("GET", "/api/reports", get(reports::list))
+    .add("GET", "/api/reports/{id}", get(reports::get))
+    .add(
+        "POST",
+        "/api/reports/{id}/moderate",
+        post(reports::moderate),
+    )
+    .add("GET", "/api/access-requests", get(evidence_access::list))
+    .add(
+        "POST",
+        "/api/access-requests",
+        post(evidence_access::create),
+    )
+    .add(
+        "POST",
+        "/api/access-requests/{id}/decision",
+        post(evidence_access::decide),
+    )
+    .add(
+        "GET",
+        "/api/access-requests/{id}/original/{n}",
+        get(evidence_access::original),
     )
 }
 

@@ -2,28 +2,28 @@
 //! [`crate::router`] registers, and every registered route must be here: a test checks both.
 use serde_json::{Value, json};
 
-fn err(desc: &str) -> Value {
+pub(crate) fn err(desc: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
-fn ok_json(desc: &str, schema: Value) -> Value {
+pub(crate) fn ok_json(desc: &str, schema: Value) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": schema } } })
 }
 
-fn body(schema_ref: &str) -> Value {
+pub(crate) fn body(schema_ref: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema_ref}") } } } })
 }
 
-fn id_param(what: &str) -> Value {
+pub(crate) fn id_param(what: &str) -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": format!("the {what}'s id"), "schema": { "type": "integer", "minimum": 1 } })
 }
 
-fn query_int(name: &str, desc: &str) -> Value {
+pub(crate) fn query_int(name: &str, desc: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "integer", "minimum": 1 } })
 }
 
 /// The responses every authenticated operation may give, besides its own.
-fn authed(mut responses: Value, changes_state: bool) -> Value {
+pub(crate) fn authed(mut responses: Value, changes_state: bool) -> Value {
     let r = responses.as_object_mut().expect("responses object");
     r.insert("401".into(), err("not logged in, or the session expired"));
     r.insert(
@@ -37,11 +37,11 @@ fn authed(mut responses: Value, changes_state: bool) -> Value {
     responses
 }
 
-fn op(summary: &str, description: &str, responses: Value) -> Value {
+pub(crate) fn op(summary: &str, description: &str, responses: Value) -> Value {
     json!({ "summary": summary, "description": description, "responses": responses })
 }
 
-fn secured(mut o: Value, params: Vec<Value>, request: Option<Value>) -> Value {
+pub(crate) fn secured(mut o: Value, params: Vec<Value>, request: Option<Value>) -> Value {
     let m = o.as_object_mut().expect("operation object");
     m.insert("security".into(), json!([{ "session": [] }]));
     if !params.is_empty() {
@@ -67,7 +67,7 @@ fn base_document() -> Value {
     let any = json!({});
     let obj = json!({ "type": "object" });
     let incident_ref = json!({ "$ref": "#/components/schemas/Incident" });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "posbon",
@@ -150,5 +150,25 @@ fn base_document() -> Value {
                 authed(json!({ "200": ok_json("{entries: [...]}", obj), "400": err("bad query parameter") }), false)),
                 vec![query_int("after", "only entries with a greater seq"), query_int("limit", "page size (1..500, default 50)")], None) }
         }
-    })
+    });
+    merge(
+        &mut doc,
+        crate::openapi_reports::paths(),
+        crate::openapi_reports::schemas(),
+    );
+    doc
+}
+
+/// Adds `paths` and `schemas` (JSON objects) to the document.
+fn merge(doc: &mut Value, paths: Value, schemas: Value) {
+    for (section, extra) in [("paths", paths), ("schemas", schemas)] {
+        let target = if section == "paths" {
+            doc.get_mut("paths")
+        } else {
+            doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+        };
+        if let (Some(Value::Object(t)), Value::Object(e)) = (target, extra) {
+            t.extend(e);
+        }
+    }
 }

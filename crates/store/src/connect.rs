@@ -28,6 +28,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../migrations/sqlite/0002_sessions.sql"),
     ),
+    (
+        4,
+        "reports_and_access",
+        include_str!("../migrations/sqlite/0004_reports_and_access.sql"),
+    ),
+    (
+        5,
+        "mahalla_names",
+        include_str!("../migrations/sqlite/0005_mahalla_names.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -39,6 +49,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+    (
+        4,
+        "reports_and_access",
+        include_str!("../migrations/postgres/0004_reports_and_access.sql"),
+    ),
+    (
+        5,
+        "mahalla_names",
+        include_str!("../migrations/postgres/0005_mahalla_names.sql"),
     ),
 ];
 

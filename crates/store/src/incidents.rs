@@ -2,9 +2,10 @@
 //! the same transaction as the change.
 use domain::{
     Actor, Affected, Category, DomainError, EventId, Incident, IncidentId, MahallaId, NewIncident,
-    Scope, Source, Status, StatusChange, UserId,
+    Scope, Source, Status, StatusChange, Timestamp, UserId,
 };
 use serde_json::json;
+use sqlx::{PgConnection, SqliteConnection};
 
 use crate::Store;
 use crate::audit::AuditConn;
@@ -54,6 +55,90 @@ pub struct StatusUpdate {
     pub note: String,
 }
 
+/// Recording an incident inside a write transaction the caller holds (opened with
+/// `write_tx!(.., audit = true, ..)`): the incident (status `new`), its first history row and its
+/// audit entry. `reported_at` is when it became known (for a citizen's report, when it was sent);
+/// `now` stamps the rest.
+pub(crate) trait IncidentConn {
+    async fn insert_incident(
+        &mut self,
+        n: &NewIncident,
+        created_by: &str,
+        reported_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<i64>;
+}
+
+macro_rules! impl_incident_conn {
+    ($conn:ty) => {
+        impl IncidentConn for $conn {
+            async fn insert_incident(
+                &mut self,
+                n: &NewIncident,
+                created_by: &str,
+                reported_at: Timestamp,
+                now: Timestamp,
+            ) -> Result<i64> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incidents (category, source, status, occurred_at, reported_at, mahalla_id, lon, lat, \
+                     affected_minor, affected_youth, affected_woman, narrative, assignee_id, event_id, created_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                )
+                .bind(n.category.as_str())
+                .bind(n.source.as_str())
+                .bind(Status::New.as_str())
+                .bind(DbTs(n.occurred_at))
+                .bind(DbTs(reported_at))
+                .bind(n.mahalla.0)
+                .bind(n.point.map(|p| p.lon))
+                .bind(n.point.map(|p| p.lat))
+                .bind(n.affected.minor)
+                .bind(n.affected.youth)
+                .bind(n.affected.woman)
+                .bind(&n.narrative)
+                .bind(None::<i64>)
+                .bind(n.event.map(|e| e.0))
+                .bind(created_by)
+                .bind(DbTs(now))
+                .fetch_one(&mut *self)
+                .await
+                .map_err(db("record the incident"))?;
+                sqlx::query(
+                    "INSERT INTO incident_history (incident_id, from_status, to_status, assignee_id, actor, note, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(None::<&str>)
+                .bind(Status::New.as_str())
+                .bind(None::<i64>)
+                .bind(created_by)
+                .bind("")
+                .bind(DbTs(now))
+                .execute(&mut *self)
+                .await
+                .map_err(db("record the incident's history"))?;
+                self.append_audit(
+                    now,
+                    created_by,
+                    "incident.create",
+                    &format!("incident:{id}"),
+                    &json!({
+                        "category": n.category.as_str(),
+                        "source": n.source.as_str(),
+                        "mahalla": n.mahalla.0,
+                        "event": n.event.map(|e| e.0),
+                    }),
+                )
+                .await?;
+                Ok(id)
+            }
+        }
+    };
+}
+
+impl_incident_conn!(SqliteConnection);
+impl_incident_conn!(PgConnection);
+
 impl Store {
     /// Records a new incident (status `new`) with its first history row and an audit entry. A
     /// camera incident must name an event that a reviewer has confirmed: a machine's alert alone
@@ -80,58 +165,7 @@ impl Store {
                     }));
                 }
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO incidents (category, source, status, occurred_at, reported_at, mahalla_id, lon, lat, \
-                 affected_minor, affected_youth, affected_woman, narrative, assignee_id, event_id, created_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-            )
-            .bind(n.category.as_str())
-            .bind(n.source.as_str())
-            .bind(Status::New.as_str())
-            .bind(DbTs(n.occurred_at))
-            .bind(DbTs(now))
-            .bind(n.mahalla.0)
-            .bind(n.point.map(|p| p.lon))
-            .bind(n.point.map(|p| p.lat))
-            .bind(n.affected.minor)
-            .bind(n.affected.youth)
-            .bind(n.affected.woman)
-            .bind(&n.narrative)
-            .bind(None::<i64>)
-            .bind(n.event.map(|e| e.0))
-            .bind(&created_by)
-            .bind(DbTs(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("record the incident"))?;
-            sqlx::query(
-                "INSERT INTO incident_history (incident_id, from_status, to_status, assignee_id, actor, note, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(None::<&str>)
-            .bind(Status::New.as_str())
-            .bind(None::<i64>)
-            .bind(&created_by)
-            .bind("")
-            .bind(DbTs(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db("record the incident's history"))?;
-            tx.append_audit(
-                now,
-                &created_by,
-                "incident.create",
-                &format!("incident:{id}"),
-                &json!({
-                    "category": n.category.as_str(),
-                    "source": n.source.as_str(),
-                    "mahalla": n.mahalla.0,
-                    "event": n.event.map(|e| e.0),
-                }),
-            )
-            .await?;
-            id
+            tx.insert_incident(n, &created_by, now, now).await?
         });
         Ok(Incident {
             id: IncidentId(id),

@@ -86,6 +86,7 @@ macro_rules! write_tx {
     };
 }
 
+mod access_requests;
 mod audit;
 mod codec;
 mod connect;
@@ -94,6 +95,7 @@ mod events;
 mod geo;
 mod geography;
 mod incidents;
+mod reports;
 mod retention;
 mod sessions;
 mod users;
@@ -103,6 +105,7 @@ pub use error::{Error, Result};
 pub use geo::ImportCounts;
 pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
+pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
 
 /// Which database a [`Store`] is on.

@@ -6,7 +6,13 @@
 //! a truncated or altered file, or the wrong key all fail to open, with a message saying which.
 //! The key id (the first 8 bytes of the key's SHA-256) tells which key a file needs without
 //! revealing the key. Opening an original is for the access procedure of the operations
-//! platform (a named case, a second person's approval); `posbon evidence open` is its tool.
+//! platform: the server opens one only for an approved, unexpired access request that names a
+//! case (docs/design/012-citizen-reports-and-evidence-access.md); `posbon evidence open` is the
+//! offline tool.
+//!
+//! A crate of its own, with no I/O beyond reading and writing key files, so that the pipeline
+//! (which seals) and the server (which opens) share it without depending on each other.
+#![forbid(unsafe_code)]
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
