@@ -5,6 +5,7 @@
 //! - [`access`]: users, roles and the scope of what a user may see.
 //! - [`incident`]: the digital incident report and the life cycle of its status.
 //! - [`review`]: a person's verdict on a machine's event.
+//! - [`precision`]: how often each rule's and camera's alerts were confirmed, with the uncertainty.
 //! - [`camera`]: cameras and the events the pipeline reports from them.
 //! - [`audit`]: the hash-chained audit log and its verifier.
 //! - [`time`]: timestamps as stored (UTC, microseconds) and an injectable clock.
@@ -16,6 +17,7 @@ pub mod audit;
 pub mod camera;
 pub mod geo;
 pub mod incident;
+pub mod precision;
 pub mod review;
 pub mod time;
 
@@ -24,7 +26,10 @@ pub use audit::{
     AuditEntry, AuditRecord, BreakReason, ChainBreak, ChainHead, ChainSummary, ChainVerifier, Hash,
     verify_chain,
 };
-pub use camera::{Camera, CameraId, Event, EventId, NewCamera, NewEvent};
+pub use camera::{
+    Camera, CameraId, CameraState, CameraStatus, CameraUpdate, Event, EventId, NewCamera, NewEvent,
+    redact_url,
+};
 pub use geo::{
     Area, District, DistrictId, GeoPoint, Lang, Mahalla, MahallaId, Names, Region, RegionId,
 };

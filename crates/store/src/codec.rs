@@ -80,6 +80,7 @@ pub(crate) trait RowExt {
     fn opt_text(&self, col: &str) -> Result<Option<String>>;
     fn boolean(&self, col: &str) -> Result<bool>;
     fn ts(&self, col: &str) -> Result<Timestamp>;
+    fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>>;
     fn json(&self, col: &str) -> Result<Value>;
 }
 
@@ -107,6 +108,11 @@ macro_rules! impl_row_ext {
             fn ts(&self, col: &str) -> Result<Timestamp> {
                 self.try_get::<DbTs, _>(col)
                     .map(|t| t.0)
+                    .map_err(column_error)
+            }
+            fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
+                self.try_get::<Option<DbTs>, _>(col)
+                    .map(|t| t.map(|t| t.0))
                     .map_err(column_error)
             }
             fn json(&self, col: &str) -> Result<Value> {

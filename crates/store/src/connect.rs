@@ -28,6 +28,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../migrations/sqlite/0002_sessions.sql"),
     ),
+    (
+        3,
+        "cameras",
+        include_str!("../migrations/sqlite/0003_cameras.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -39,6 +44,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "cameras",
+        include_str!("../migrations/postgres/0003_cameras.sql"),
     ),
 ];
 

@@ -87,6 +87,7 @@ macro_rules! write_tx {
 }
 
 mod audit;
+mod cameras;
 mod codec;
 mod connect;
 mod error;
@@ -96,6 +97,7 @@ mod incidents;
 mod sessions;
 mod users;
 
+pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};
 pub use geo::ImportCounts;
