@@ -17,18 +17,20 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use serde_json::json;
 use store::Store;
 use tokio::net::TcpListener;
 
 pub mod api;
 pub mod auth;
+pub mod cameras;
 pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod stats;
 
 use error::ApiError;
 
@@ -60,7 +62,9 @@ impl Default for Config {
 
 /// The folder camera `camera`'s pipeline writes its evidence to, under the data folder.
 pub fn evidence_dir(data_dir: &Path, camera: domain::CameraId) -> PathBuf {
-    data_dir.join("evidence").join(format!("camera-{}", camera.0))
+    data_dir
+        .join("evidence")
+        .join(format!("camera-{}", camera.0))
 }
 
 /// What every handler shares. Cheap to clone.
@@ -76,6 +80,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// See [`Config::data_dir`].
     pub data_dir: Arc<PathBuf>,
+    /// What runs the cameras' pipelines (`posbon serve` plugs in the workers); `None`: cameras
+    /// can be read but not registered or changed.
+    pub cameras: Option<Arc<dyn cameras::CameraControl>>,
 }
 
 impl AppState {
@@ -88,7 +95,14 @@ impl AppState {
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
             data_dir: Arc::new(config.data_dir.clone()),
+            cameras: None,
         })
+    }
+
+    /// The same state with `control` running the cameras.
+    pub fn with_cameras(mut self, control: Arc<dyn cameras::CameraControl>) -> AppState {
+        self.cameras = Some(control);
+        self
     }
 
     pub fn store_now(&self) -> domain::Timestamp {
@@ -139,6 +153,21 @@ fn routes() -> Routes {
     .add("GET", "/api/incidents.csv", get(api::export_csv))
     .add("GET", "/api/incidents.geojson", get(api::export_geojson))
     .add("GET", "/api/audit", get(api::audit_log))
+    .add("GET", "/api/cameras", get(cameras::list_cameras))
+    .add("POST", "/api/cameras", post(cameras::create_camera))
+    .add("GET", "/api/cameras/{id}", get(cameras::get_camera))
+    .add("PUT", "/api/cameras/{id}", put(cameras::update_camera))
+    .add(
+        "POST",
+        "/api/cameras/{id}/enabled",
+        post(cameras::set_enabled),
+    )
+    .add(
+        "GET",
+        "/api/cameras/{id}/snapshot.jpg",
+        get(cameras::snapshot),
+    )
+    .add("GET", "/api/stats/precision", get(stats::precision))
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.
@@ -185,9 +214,13 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    if let Some(c) = &state.cameras {
+        text.push_str(&c.metrics());
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
 }
 
