@@ -19,7 +19,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     database: Option<String>,
     /// Add synthetic demo geography, a camera with events to review, and one user per role
-    /// whose username is free; their passwords are printed once.
+    /// whose username is free (their passwords are printed once); attach the sample footage
+    /// vtest.avi as a live camera.
     #[arg(long)]
     demo: bool,
     /// Folder for evidence and other files (evidence/camera-ID/ per camera).
@@ -28,6 +29,12 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when a TLS proxy is in front).
     #[arg(long)]
     secure_cookies: bool,
+    /// Run no camera pipelines in this process (cameras can still be registered and edited;
+    /// their configurations are checked).
+    #[arg(long)]
+    no_workers: bool,
+    #[command(flatten)]
+    engine: crate::detector::EngineArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -93,7 +100,23 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             data_dir: a.data_dir.clone(),
             ..server::Config::default()
         };
-        let state = server::AppState::new(store.clone(), &config)?;
+        if a.demo {
+            let cam = crate::cameras::attach_demo_camera(&store).await?;
+            println!(
+                "demo camera {} ({}) plays vtest.avi; its events reach the review queue as they happen",
+                cam.id, cam.name
+            );
+        }
+        let (supervisor, control) = if a.no_workers {
+            let engine = workers::OnnxEngine::new(&a.data_dir, a.engine.infer_config());
+            let c: std::sync::Arc<dyn server::cameras::CameraControl> =
+                std::sync::Arc::new(crate::cameras::CheckOnly { engine });
+            (None, c)
+        } else {
+            let (s, c) = crate::cameras::start_workers(&store, &a.data_dir, &a.engine).await?;
+            (Some(s), c)
+        };
+        let state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;
@@ -107,6 +130,9 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         .await
         .context("the server failed")?;
         sweeper.abort();
+        if let Some(s) = supervisor {
+            s.shutdown().await;
+        }
         store.close().await;
         Ok(())
     })

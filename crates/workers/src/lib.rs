@@ -158,17 +158,22 @@ impl Supervisor {
         check_url(url)
     }
 
-    /// Brings camera `camera`'s worker in line with its record: starts it if enabled and not
-    /// running, restarts it if its URL or configuration changed, stops it if disabled.
+    /// Brings camera `camera`'s worker in line with its record: starts it when it is switched
+    /// on (or first seen enabled), restarts it when its URL or configuration changed, stops it
+    /// when switched off; a change of name, mahalla or position only updates the record.
     pub fn apply(&self, camera: &Camera) {
         let mut workers = lock(&self.inner.workers);
         let mut carried: Option<(Health, Option<Snapshot>)> = None;
         if let Some(w) = workers.get_mut(&camera.id) {
-            let same = {
+            // Nothing the pipeline depends on changed: keep the worker as it is (running, or a
+            // file camera that reached its end, which plays again only when switched off and on).
+            let unchanged = {
                 let cur = lock(&w.shared.camera);
-                cur.url == camera.url && cur.config_toml == camera.config_toml
+                cur.url == camera.url
+                    && cur.config_toml == camera.config_toml
+                    && cur.enabled == camera.enabled
             };
-            if camera.enabled && same && w.running() {
+            if camera.enabled && unchanged {
                 *lock(&w.shared.camera) = camera.clone();
                 return;
             }
