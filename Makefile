@@ -5,7 +5,7 @@ CARGO ?= cargo
 POSBON_DEV := $(CARGO_TARGET_DIR)/debug/posbon
 POSBON_REL := $(CARGO_TARGET_DIR)/release/posbon
 
-.PHONY: demo test deps services assets assets-dev lint bench clean-out
+.PHONY: demo serve-demo test deps services assets assets-dev lint bench clean-out
 
 deps:
 	@scripts/install-deps.sh
@@ -20,6 +20,14 @@ demo: deps
 	$(POSBON_REL) assets fetch
 	rm -rf out/demo
 	$(POSBON_REL) analyze "$$($(POSBON_REL) assets path footage/vtest.avi)" --config config/demo-camera.toml --out out/demo
+
+# The server on SQLite with demo data and users (passwords printed once), and vtest.avi attached as
+# a live camera whose events reach the review queue as they happen. Ctrl-C stops it.
+serve-demo: deps
+	$(CARGO) build --release -p cli
+	$(POSBON_REL) assets fetch
+	mkdir -p out/serve-demo
+	$(POSBON_REL) serve --demo --database sqlite:out/serve-demo/posbon.db --data-dir out/serve-demo
 
 assets-dev: deps
 	$(CARGO) build -p cli

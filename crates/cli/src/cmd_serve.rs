@@ -19,8 +19,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     database: Option<String>,
     /// Add Uzbekistan's regions and districts (from the fetched registry packages), synthetic
-    /// mahallas in Chilonzor (Tashkent), a camera with events to review, and one user per role
-    /// whose username is free; their passwords are printed once.
+    /// mahallas in Chilonzor (Tashkent), and one user per role whose username is free (their
+    /// passwords are printed once); attach the sample footage vtest.avi as a live camera.
     #[arg(long)]
     demo: bool,
     /// Folder for evidence and other files (evidence/camera-ID/ per camera).
@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// access requests cannot open originals.
     #[arg(long, value_name = "FILE")]
     evidence_key: Option<std::path::PathBuf>,
+    /// Run no camera pipelines in this process (cameras can still be registered and edited;
+    /// their configurations are checked).
+    #[arg(long)]
+    no_workers: bool,
+    #[command(flatten)]
+    engine: crate::detector::EngineArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -118,7 +124,23 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             evidence_key: a.evidence_key.clone(),
             ..server::Config::default()
         };
-        let state = server::AppState::new(store.clone(), &config)?;
+        if a.demo {
+            let cam = crate::cameras::attach_demo_camera(&store).await?;
+            println!(
+                "demo camera {} ({}) plays vtest.avi; its events reach the review queue as they happen",
+                cam.id, cam.name
+            );
+        }
+        let (supervisor, control) = if a.no_workers {
+            let engine = workers::OnnxEngine::new(&a.data_dir, a.engine.infer_config());
+            let c: std::sync::Arc<dyn server::cameras::CameraControl> =
+                std::sync::Arc::new(crate::cameras::CheckOnly { engine });
+            (None, c)
+        } else {
+            let (s, c) = crate::cameras::start_workers(&store, &a.data_dir, &a.engine).await?;
+            (Some(s), c)
+        };
+        let state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;
@@ -137,6 +159,9 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         sweeper.abort();
         if let Some(r) = retention {
             r.abort();
+        }
+        if let Some(s) = supervisor {
+            s.shutdown().await;
         }
         store.close().await;
         Ok(())

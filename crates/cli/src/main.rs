@@ -1,6 +1,7 @@
 //! `posbon`: public-safety video analytics for neighbourhoods. See `posbon --help`.
 use clap::{Parser, Subcommand};
 
+mod cameras;
 mod cmd_analyze;
 mod cmd_assets;
 mod cmd_audit;
@@ -55,7 +56,7 @@ enum Cmd {
     /// Cyber-fraud indicators: `cyber extract` reads text on stdin, prints one JSON object per indicator.
     #[command(subcommand)]
     Cyber(cmd_cyber::CyberCmd),
-    /// The HTTP API: `serve [--listen ADDR] [--database URL] [--demo]`.
+    /// The HTTP API and the camera workers: `serve [--listen ADDR] [--database URL] [--demo] [--no-workers]`.
     Serve(cmd_serve::ServeArgs),
     /// User accounts: `users create --username U --role R --scope S`.
     #[command(subcommand)]

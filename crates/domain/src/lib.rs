@@ -5,6 +5,7 @@
 //! - [`access`]: users, roles and the scope of what a user may see.
 //! - [`incident`]: the digital incident report and the life cycle of its status.
 //! - [`review`]: a person's verdict on a machine's event.
+//! - [`precision`]: how often each rule's and camera's alerts were confirmed, with the uncertainty.
 //! - [`camera`]: cameras and the events the pipeline reports from them.
 //! - [`report`]: citizen reports, their reference codes and moderation.
 //! - [`evidence`]: access requests for unredacted originals (a case, a second person, expiry).
@@ -19,6 +20,7 @@ pub mod camera;
 pub mod evidence;
 pub mod geo;
 pub mod incident;
+pub mod precision;
 pub mod report;
 pub mod review;
 pub mod time;
@@ -28,7 +30,10 @@ pub use audit::{
     AuditEntry, AuditRecord, BreakReason, ChainBreak, ChainHead, ChainSummary, ChainVerifier, Hash,
     verify_chain,
 };
-pub use camera::{Camera, CameraId, Event, EventId, NewCamera, NewEvent};
+pub use camera::{
+    Camera, CameraId, CameraState, CameraStatus, CameraUpdate, Event, EventId, NewCamera, NewEvent,
+    redact_url,
+};
 pub use evidence::{
     AccessDecision, AccessRequest, AccessRequestId, AccessStatus, NewAccessRequest,
 };

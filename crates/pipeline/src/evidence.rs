@@ -183,6 +183,19 @@ impl<F: FaceFinder> EvidenceWriter<F> {
         Ok(img)
     }
 
+    /// The frame redacted exactly as evidence is (faces found by the face finder and the head of
+    /// every person box blurred), encoded as JPEG; nothing is written to disk. For previews
+    /// such as the zone editor's snapshot.
+    pub fn redacted_jpeg(
+        &mut self,
+        frame: &Frame,
+        persons: &[BBox],
+        moved: Option<&[BBox]>,
+    ) -> Result<Vec<u8>, String> {
+        let img = self.redact(frame, persons, moved)?;
+        media::jpeg::encode_rgb(img.as_ref(), self.cfg.jpeg_quality).map_err(|e| e.to_string())
+    }
+
     /// The unredacted frame, sealed with the configured key, as `evidence/originals/NAME.sealed`;
     /// nothing when no key is configured.
     fn seal_original(&mut self, frame: &Frame, name: &str) -> Result<Option<String>, String> {

@@ -22,6 +22,8 @@ pub use stats::Stats;
 
 use media::{FrameSource, SourceItem};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use vision::config::CameraConfig;
 use vision::detect::{Detection, Detector, TrackedObject};
@@ -120,7 +122,14 @@ pub struct Pipeline<D: Detector, F: FaceFinder> {
     state: Option<FrameState>,
     prev_dets: Vec<Detection>,
     stats: Stats,
+    on_event: Option<EventSink>,
+    snapshot: Option<(Arc<AtomicBool>, SnapshotSink)>,
 }
+
+/// Receives each event once it is in `events.jsonl` (see [`Pipeline::on_event`]).
+pub type EventSink = Box<dyn FnMut(&Event) + Send>;
+/// Receives a redacted JPEG of a frame and the frame's time (see [`Pipeline::on_snapshot`]).
+pub type SnapshotSink = Box<dyn FnMut(Vec<u8>, vision::clock::Timestamp) + Send>;
 
 /// Built on the first frame, when the frame size is known.
 struct FrameState {
@@ -179,7 +188,22 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             state: None,
             prev_dets: Vec::new(),
             stats: Stats::default(),
+            on_event: None,
+            snapshot: None,
         })
+    }
+
+    /// Also hand every event (camera health included) to `sink`, after it has been appended to
+    /// `events.jsonl` with its evidence written: how a server puts events into its database.
+    pub fn on_event(&mut self, sink: EventSink) {
+        self.on_event = Some(sink);
+    }
+
+    /// Whenever `wanted` is set, the next analysed frame is redacted exactly as evidence is and
+    /// handed to `sink` as a JPEG (never written to disk), and `wanted` is cleared. An
+    /// unredacted picture never leaves the pipeline this way.
+    pub fn on_snapshot(&mut self, wanted: Arc<AtomicBool>, sink: SnapshotSink) {
+        self.snapshot = Some((wanted, sink));
     }
 
     pub fn stats(&self) -> &Stats {
@@ -278,7 +302,11 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             .events_by_rule
             .entry(ev.rule.clone())
             .or_default() += 1;
-        self.events.append(&ev)
+        self.events.append(&ev)?;
+        if let Some(sink) = self.on_event.as_mut() {
+            sink(&ev);
+        }
+        Ok(())
     }
 
     fn ensure_state(&mut self, f: &Frame) -> Result<(), PipelineError> {
@@ -492,7 +520,11 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
             );
         }
         self.stats.track_rules_s += t.elapsed().as_secs_f64();
-        if events.is_empty() {
+        let snapshot_wanted = self
+            .snapshot
+            .as_ref()
+            .is_some_and(|(w, _)| w.load(Ordering::Acquire));
+        if events.is_empty() && !snapshot_wanted {
             return Ok(());
         }
         let t = Instant::now();
@@ -508,6 +540,23 @@ impl<D: Detector, F: FaceFinder> Pipeline<D, F> {
                     .map(|o| o.bbox),
             )
             .collect();
+        if snapshot_wanted {
+            let jpeg = self
+                .evidence
+                .redacted_jpeg(f, &persons, moved)
+                .map_err(|msg| PipelineError::Evidence {
+                    camera: self.cfg.camera.id.clone(),
+                    frame: f.index,
+                    msg,
+                })?;
+            if let Some((wanted, sink)) = self.snapshot.as_mut() {
+                wanted.store(false, Ordering::Release);
+                sink(jpeg, f.time);
+            }
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
         self.evidence
             .attach(f, &persons, moved, &mut events)
             .map_err(|msg| PipelineError::Evidence {

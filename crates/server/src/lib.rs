@@ -17,13 +17,14 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use serde_json::json;
 use store::Store;
 use tokio::net::TcpListener;
 
 pub mod api;
 pub mod auth;
+pub mod cameras;
 pub mod demo;
 pub mod error;
 pub mod evidence_access;
@@ -35,6 +36,7 @@ mod openapi_reports;
 pub mod public_pages;
 pub mod reports;
 pub mod retention;
+pub mod stats;
 
 use error::ApiError;
 
@@ -99,6 +101,9 @@ pub struct AppState {
     pub report_limiter: Arc<reports::PublicLimiter>,
     /// See [`Config::evidence_key`].
     pub evidence_key: Option<Arc<seal::SealKey>>,
+    /// What runs the cameras' pipelines (`posbon serve` plugs in the workers); `None`: cameras
+    /// can be read but not registered or changed.
+    pub cameras: Option<Arc<dyn cameras::CameraControl>>,
 }
 
 impl AppState {
@@ -116,7 +121,14 @@ impl AppState {
                 None => None,
                 Some(p) => Some(Arc::new(seal::SealKey::load(p)?)),
             },
+            cameras: None,
         })
+    }
+
+    /// The same state with `control` running the cameras.
+    pub fn with_cameras(mut self, control: Arc<dyn cameras::CameraControl>) -> AppState {
+        self.cameras = Some(control);
+        self
     }
 
     pub fn store_now(&self) -> domain::Timestamp {
@@ -209,6 +221,21 @@ fn routes() -> Routes {
         "/api/access-requests/{id}/original/{n}",
         get(evidence_access::original),
     )
+    .add("GET", "/api/cameras", get(cameras::list_cameras))
+    .add("POST", "/api/cameras", post(cameras::create_camera))
+    .add("GET", "/api/cameras/{id}", get(cameras::get_camera))
+    .add("PUT", "/api/cameras/{id}", put(cameras::update_camera))
+    .add(
+        "POST",
+        "/api/cameras/{id}/enabled",
+        post(cameras::set_enabled),
+    )
+    .add(
+        "GET",
+        "/api/cameras/{id}/snapshot.jpg",
+        get(cameras::snapshot),
+    )
+    .add("GET", "/api/stats/precision", get(stats::precision))
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.
@@ -255,9 +282,13 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    if let Some(c) = &state.cameras {
+        text.push_str(&c.metrics());
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
 }
 

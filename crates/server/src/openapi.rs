@@ -67,6 +67,7 @@ fn base_document() -> Value {
     let any = json!({});
     let obj = json!({ "type": "object" });
     let incident_ref = json!({ "$ref": "#/components/schemas/Incident" });
+    let camera_ref = json!({ "$ref": "#/components/schemas/Camera" });
     let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
@@ -102,7 +103,18 @@ fn base_document() -> Value {
                     "to": { "enum": domain::Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() },
                     "assignee": { "type": "integer", "description": "a user id; needed for assigned and in_progress unless already set" },
                     "note": { "type": "string" } } },
-                "Incident": { "type": "object", "description": "domain::Incident: id, category, source, status, occurred_at, reported_at, mahalla, point, affected, narrative, assignee, event, created_by, updated_at" }
+                "Incident": { "type": "object", "description": "domain::Incident: id, category, source, status, occurred_at, reported_at, mahalla, point, affected, narrative, assignee, event, created_by, updated_at" },
+                "NewCamera": { "type": "object", "required": ["name", "url", "mahalla"], "additionalProperties": false, "properties": {
+                    "name": { "type": "string", "maxLength": 200 },
+                    "url": { "type": "string", "description": "rtsp://USER:PASSWORD@HOST:PORT/PATH (or rtsps, rtmp, udp, srt), or a video file: file:/ABSOLUTE/PATH (played at its own frame rate, stopping at its end)" },
+                    "mahalla": { "type": "integer" },
+                    "config_toml": { "type": "string", "description": "the pipeline's camera TOML ([detector], [motion], [tracker], [evidence], [[zones]], [[lines]], [[rules]]; see config/demo-camera.toml); [camera] may be left out. Coordinates are 0..1 of the picture's width and height" },
+                    "position": { "type": "object", "properties": { "lon": { "type": "number" }, "lat": { "type": "number" } } } } },
+                "CameraUpdate": { "type": "object", "additionalProperties": false, "description": "each field given replaces the stored one; position null removes it; a url sent back with its password still *** keeps the stored one", "properties": {
+                    "name": { "type": "string" }, "url": { "type": "string" }, "mahalla": { "type": "integer" }, "config_toml": { "type": "string" },
+                    "position": { "type": ["object", "null"], "properties": { "lon": { "type": "number" }, "lat": { "type": "number" } } } } },
+                "Enabled": { "type": "object", "required": ["enabled"], "additionalProperties": false, "properties": { "enabled": { "type": "boolean" } } },
+                "Camera": { "type": "object", "description": "id, name, url (password shown as ***), mahalla, position ({lon, lat} or null), config_toml, enabled, created_at, health: null or {state: starting|online|offline|stopped|error, fps, frames, last_frame_at, last_error, updated_at}" }
             }
         },
         "paths": {
@@ -146,6 +158,32 @@ fn base_document() -> Value {
                 authed(json!({ "200": { "description": "CSV", "content": { "text/csv": { "schema": { "type": "string" } } } } }), false)), vec![], None) },
             "/api/incidents.geojson": { "get": secured(op("Export incidents as GeoJSON", "A FeatureCollection of every incident within the caller's scope. Audited. Roles: admin, operator, inspector, analyst.",
                 authed(json!({ "200": { "description": "GeoJSON", "content": { "application/geo+json": { "schema": any } } } }), false)), vec![], None) },
+            "/api/cameras": {
+                "get": secured(op("List cameras with their health", "The cameras within the caller's scope, by id: {cameras: [Camera]}. Health is the workers' live view, else the last recorded. Roles: admin, operator, inspector, analyst.",
+                    authed(json!({ "200": ok_json("{cameras: [...]}", obj.clone()) }), false)), vec![], None),
+                "post": secured(op("Register a camera", "In a mahalla within the caller's scope; the URL and config_toml are checked (a TOML error names its line) and the camera's pipeline starts at once. Roles: admin, operator. Audited (camera.create).",
+                    authed(json!({ "201": ok_json("the camera", camera_ref.clone()), "400": err("malformed body, bad URL or bad config_toml"),
+                        "503": err("the server runs no camera workers") }), true)), vec![], Some(body("NewCamera"))) },
+            "/api/cameras/{id}": {
+                "get": secured(op("One camera with its health", "404 outside the caller's scope. Roles: admin, operator, inspector, analyst.",
+                    authed(json!({ "200": ok_json("the camera", camera_ref.clone()), "404": err("no such camera within the caller's scope") }), false)), vec![id_param("camera")], None),
+                "put": secured(op("Edit a camera", "Name, URL, mahalla (within scope), config_toml, position; the pipeline restarts with the new settings. Roles: admin, operator. Audited (camera.update).",
+                    authed(json!({ "200": ok_json("the camera", camera_ref.clone()), "400": err("malformed body, bad URL or bad config_toml"),
+                        "404": err("no such camera within the caller's scope"), "503": err("the server runs no camera workers") }), true)), vec![id_param("camera")], Some(body("CameraUpdate"))) },
+            "/api/cameras/{id}/enabled": { "post": secured(op("Switch a camera on or off", "Starts or stops its pipeline; settings and events are kept. Roles: admin, operator. Audited (camera.enable, camera.disable).",
+                authed(json!({ "200": ok_json("the camera", camera_ref), "404": err("no such camera within the caller's scope"), "503": err("the server runs no camera workers") }), true)),
+                vec![id_param("camera")], Some(body("Enabled"))) },
+            "/api/cameras/{id}/snapshot.jpg": { "get": secured(op("A redacted snapshot of the camera's view", "The latest frame, redacted as evidence is (faces and every person's head blurred; never an unredacted image), for drawing zones and lines. Not stored. Roles: admin, operator. Audited (camera.snapshot).",
+                authed(json!({ "200": { "description": "JPEG; X-Frame-Time gives the frame's time", "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": err("no such camera within the caller's scope"), "503": err("the camera has delivered no frame yet, or the server runs no camera workers") }), false)),
+                vec![id_param("camera")], None) },
+            "/api/stats/precision": { "get": secured(op("Precision per rule, per camera and over time", "Of the reviewed events in [from, to) from cameras within the caller's scope: confirmed, dismissed, precision with its 95% Wilson interval (low, high; null with nothing reviewed) and dismissals by reason; totals by_rule, by_camera, by_camera_rule and a series per period. Roles: admin, operator, analyst.",
+                authed(json!({ "200": ok_json("{from, to, period, scope, method, total, by_rule, by_camera, by_camera_rule, series}", obj.clone()), "400": err("bad query parameter") }), false)),
+                vec![
+                    json!({ "name": "from", "in": "query", "required": false, "description": "UTC day (2024-05-01) or RFC 3339 time; default 84 days before to", "schema": { "type": "string" } }),
+                    json!({ "name": "to", "in": "query", "required": false, "description": "exclusive; UTC day or RFC 3339 time; default now", "schema": { "type": "string" } }),
+                    json!({ "name": "period", "in": "query", "required": false, "description": "day or week (ISO, Monday first; default)", "schema": { "enum": ["day", "week"] } }),
+                ], None) },
             "/api/audit": { "get": secured(op("Read the audit log", "In seq order after the given seq. Roles: admin, auditor, with the national scope.",
                 authed(json!({ "200": ok_json("{entries: [...]}", obj), "400": err("bad query parameter") }), false)),
                 vec![query_int("after", "only entries with a greater seq"), query_int("limit", "page size (1..500, default 50)")], None) }

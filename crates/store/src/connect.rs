@@ -29,6 +29,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_sessions.sql"),
     ),
     (
+        3,
+        "cameras",
+        include_str!("../migrations/sqlite/0003_cameras.sql"),
+    ),
+    (
         4,
         "reports_and_access",
         include_str!("../migrations/sqlite/0004_reports_and_access.sql"),
@@ -49,6 +54,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "cameras",
+        include_str!("../migrations/postgres/0003_cameras.sql"),
     ),
     (
         4,

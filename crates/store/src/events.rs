@@ -1,14 +1,14 @@
 //! Cameras, the events the pipeline reports from them, reviewers' verdicts, and retention.
 use domain::{
-    Actor, Camera, CameraId, Event, EventId, MahallaId, NewCamera, NewEvent, NewReview, Review,
-    ReviewId, Scope, UserId, Verdict,
+    Actor, Camera, CameraId, Event, EventId, NewCamera, NewEvent, NewReview, Review, ReviewId,
+    Scope, UserId, Verdict,
 };
 use serde_json::json;
 use sqlx::types::Json;
 
 use crate::Store;
 use crate::audit::AuditConn;
-use crate::codec::{DbTs, RowExt, point};
+use crate::codec::{DbTs, RowExt};
 use crate::error::{Error, Result, db};
 
 /// `SELECT <every event column> FROM events e <rest>`, as one literal.
@@ -74,30 +74,22 @@ impl Store {
             config_toml: c.config_toml.clone(),
             position: c.position,
             created_at,
+            enabled: true,
         })
     }
 
     pub async fn get_camera(&self, id: CameraId) -> Result<Option<Camera>> {
         with_pool!(self, |pool, _pg| {
             let row = sqlx::query(
-                "SELECT id, name, url, mahalla_id, config_toml, lon, lat, created_at FROM cameras WHERE id = $1",
+                "SELECT id, name, url, mahalla_id, config_toml, lon, lat, created_at, enabled FROM cameras WHERE id = $1",
             )
             .bind(id.0)
             .fetch_optional(pool)
             .await
             .map_err(db("read a camera"))?;
-            row.map(|r| {
-                Ok(Camera {
-                    id: CameraId(r.i64("id")?),
-                    name: r.text("name")?,
-                    url: r.text("url")?,
-                    mahalla: MahallaId(r.i64("mahalla_id")?),
-                    config_toml: r.text("config_toml")?,
-                    position: point(&r)?,
-                    created_at: r.ts("created_at")?,
-                })
-            })
-            .transpose()
+            row.as_ref()
+                .map(crate::cameras::camera_from_row)
+                .transpose()
         })
     }
 

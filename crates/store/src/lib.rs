@@ -88,6 +88,7 @@ macro_rules! write_tx {
 
 mod access_requests;
 mod audit;
+mod cameras;
 mod codec;
 mod connect;
 mod error;
@@ -100,6 +101,7 @@ mod retention;
 mod sessions;
 mod users;
 
+pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};
 pub use geo::ImportCounts;

@@ -166,6 +166,11 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(store: &Store) -> TestServer {
         let state = server::AppState::new(store.clone(), &server::Config::default()).unwrap();
+        TestServer::start_with(state).await
+    }
+
+    /// The server over a state made by the test (cameras plugged in, another data folder).
+    pub async fn start_with(state: server::AppState) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -294,6 +299,16 @@ impl Client {
             h.push(("X-CSRF-Token", t.as_str()));
         }
         self.raw("POST", path, &h, Some(b.as_bytes())).await
+    }
+
+    /// A JSON PUT with the session's CSRF token, if any.
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        let b = body.to_string();
+        let mut h = vec![("Content-Type", "application/json")];
+        if let Some(t) = &self.csrf {
+            h.push(("X-CSRF-Token", t.as_str()));
+        }
+        self.raw("PUT", path, &h, Some(b.as_bytes())).await
     }
 
     /// Logs in; on success keeps the cookie and CSRF token.
