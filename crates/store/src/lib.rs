@@ -86,6 +86,7 @@ macro_rules! write_tx {
     };
 }
 
+mod accounts;
 mod audit;
 mod codec;
 mod connect;
