@@ -24,8 +24,10 @@ use tokio::net::TcpListener;
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -60,7 +62,9 @@ impl Default for Config {
 
 /// The folder camera `camera`'s pipeline writes its evidence to, under the data folder.
 pub fn evidence_dir(data_dir: &Path, camera: domain::CameraId) -> PathBuf {
-    data_dir.join("evidence").join(format!("camera-{}", camera.0))
+    data_dir
+        .join("evidence")
+        .join(format!("camera-{}", camera.0))
 }
 
 /// What every handler shares. Cheap to clone.
@@ -139,6 +143,18 @@ fn routes() -> Routes {
     .add("GET", "/api/incidents.csv", get(api::export_csv))
     .add("GET", "/api/incidents.geojson", get(api::export_geojson))
     .add("GET", "/api/audit", get(api::audit_log))
+    .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add_console()
+}
+
+impl Routes {
+    /// The console's pages (see [`console::endpoints`]).
+    fn add_console(mut self) -> Self {
+        for e in console::endpoints() {
+            self = self.add(e.method, e.path, e.router);
+        }
+        self
+    }
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.
