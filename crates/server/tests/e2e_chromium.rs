@@ -6,7 +6,8 @@
 //! the data folder: the operator logs in, sees the evidence image load in the review queue,
 //! confirms an event as a theft, finds the new incident on the map (its mahalla counts 1 and
 //! a dot marks it), opens it; the auditor logs in and finds the `evidence.view` entries in the
-//! audit log page. A screenshot of each step is written to `$CARGO_TARGET_TMPDIR/e2e/`.
+//! audit log page; an admin creates an account through the users form. A screenshot of each step
+//! is written to `$CARGO_TARGET_TMPDIR/e2e/`.
 //!
 //! Without Chromium or chromedriver this test FAILS, saying to run `scripts/install-deps.sh`.
 mod common;
@@ -582,6 +583,13 @@ async fn operator_confirms_an_event_finds_it_on_the_map_and_the_auditor_sees_the
     .await;
     assert!(b.text("#narrative").await.contains("42 s"));
     b.screenshot("05-incident").await;
+    b.go("/console/incidents").await;
+    assert_eq!(
+        b.count("#incidents tbody tr").await,
+        2,
+        "the camera's and the citizen's"
+    );
+    b.screenshot("05b-incidents").await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "the browser reported: {errors:?}");
 
@@ -607,6 +615,41 @@ async fn operator_confirms_an_event_finds_it_on_the_map_and_the_auditor_sees_the
         "the queue's and the incident's views: {rows}"
     );
     b.screenshot("06-audit-log").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "the browser reported: {errors:?}");
+
+    // 7. An admin creates an inspector through the form; the password is shown once.
+    b.click("header .who button").await;
+    b.wait_url("/login").await;
+    b.log_in("admin", &password(Role::Admin)).await;
+    b.wait_url("/console/review").await;
+    b.go("/console/users").await;
+    b.type_in("#new-user input[name=username]", "inspector.navbahor")
+        .await;
+    b.type_in("#new-user input[name=display_name]", "Navbahor inspector")
+        .await;
+    b.type_in(
+        "#new-user input[name=scope]",
+        &format!("mahalla:{}", server::demo::MAHALLA_B.0),
+    )
+    .await;
+    b.click("#new-user button[type=submit]").await;
+    b.wait_for(
+        "the new password",
+        "return !!document.getElementById('new-password');",
+    )
+    .await;
+    let shown = b.text("#new-password").await;
+    assert_eq!(shown.len(), 20, "{shown}");
+    let u = db
+        .store
+        .get_user_by_username("inspector.navbahor")
+        .await
+        .unwrap()
+        .expect("the user was created");
+    assert_eq!(u.role, Role::Inspector);
+    assert!(server::auth::verify_password(&shown, &u.password_hash));
+    b.screenshot("07-users").await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "the browser reported: {errors:?}");
 

@@ -42,7 +42,7 @@ async fn render(state: &AppState, v: &Viewer, banner: Html, status: StatusCode) 
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     html!(body; "<section class=\"card\"><h2>New user <span class=\"uz\">Yangi foydalanuvchi</span></h2>"
         "<form method=\"post\" action=\"/console/users\" class=\"grid-form\" id=\"new-user\">" [v.csrf_field()]
-        "<label>Username <input name=\"username\" required maxlength=\"64\" pattern=\"[a-z0-9][a-z0-9._-]*\" placeholder=\"a-z 0-9 . _ -\"></label>"
+        "<label>Username <input name=\"username\" required maxlength=\"64\" pattern=\"[a-z0-9][a-z0-9._\\-]*\" placeholder=\"a-z 0-9 . _ -\"></label>"
         "<label>Display name <input name=\"display_name\" required maxlength=\"200\"></label>"
         "<label>Role " [select_words("role", &roles, Some("inspector"), None)] "</label>"
         "<label>Scope <input name=\"scope\" required placeholder=\"national, region:ID, district:ID or mahalla:ID\"></label>"
