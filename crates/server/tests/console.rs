@@ -423,6 +423,13 @@ async fn review_queue_confirms_and_dismisses_with_csrf(db: &TestDb) {
         .await,
         409,
     );
+    // A malformed redirect query is ignored, not an error.
+    let body = html_page(
+        op.get("/console/review?confirmed=abc&incident=%3Cb%3E")
+            .await,
+        200,
+    );
+    assert!(!body.contains("id=\"done\""));
     // An unknown category word is a 400 naming it.
     let e2 = pending[2].id;
     let body = html_page(

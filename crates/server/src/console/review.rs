@@ -29,9 +29,14 @@ const QUEUE_PAGE: u32 = 20;
 /// What the page says after a verdict (from the redirect's query: numbers only).
 #[derive(Deserialize, Default)]
 pub struct Done {
-    confirmed: Option<i64>,
-    incident: Option<i64>,
-    dismissed: Option<i64>,
+    confirmed: Option<String>,
+    incident: Option<String>,
+    dismissed: Option<String>,
+}
+
+/// A number from the redirect's query; anything else is ignored.
+fn num(v: &Option<String>) -> Option<i64> {
+    v.as_deref().and_then(|s| s.parse().ok())
 }
 
 /// The zone (or line) the event happened in, from the pipeline's payload.
@@ -132,18 +137,16 @@ pub async fn page_get(
 ) -> PageResult {
     v.require(REVIEWERS)?;
     let mut banner = Html::new();
-    match done {
-        Done {
-            confirmed: Some(e),
-            incident: Some(i),
-            ..
-        } => {
+    match (
+        num(&done.confirmed),
+        num(&done.incident),
+        num(&done.dismissed),
+    ) {
+        (Some(e), Some(i), _) => {
             html!(banner; "<p class=\"banner ok\" role=\"status\" id=\"done\">Event " {e} " confirmed: "
                 "<a href=\"/console/incidents/" {i} "\">incident #" {i} "</a> opened.</p>");
         }
-        Done {
-            dismissed: Some(e), ..
-        } => {
+        (_, _, Some(e)) => {
             html!(banner; "<p class=\"banner ok\" role=\"status\" id=\"done\">Event " {e} " dismissed.</p>");
         }
         _ => {}
