@@ -146,7 +146,9 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr()?;
         tracing::info!(target: "posbon", %addr, "listening");
-        println!("posbon serving on http://{addr} (OpenAPI at /openapi.json); Ctrl-C stops it");
+        println!(
+            "posbon serving on http://{addr}: the console at http://{addr}/console, OpenAPI at /openapi.json; Ctrl-C stops it"
+        );
         let sweeper = server::spawn_session_sweeper(store.clone());
         let retention = (config.retention_days > 0).then(|| {
             server::retention::spawn(store.clone(), config.data_dir.clone(), config.retention_days)

@@ -9,7 +9,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use domain::{
     Affected, Category, DismissReason, EventId, GeoPoint, Incident, IncidentId, MahallaId,
-    NewIncident, NewReview, Role, Scope, Source, Status, Timestamp, UserId, Verdict,
+    NewIncident, NewReview, Review, Role, Scope, Source, Status, Timestamp, UserId, Verdict,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -52,7 +52,11 @@ pub(crate) async fn covers(
 }
 
 /// The incident, if it exists and lies within the user's scope.
-async fn incident_in_scope(state: &AppState, me: &CurrentUser, raw: &str) -> ApiResult<Incident> {
+pub(crate) async fn incident_in_scope(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: &str,
+) -> ApiResult<Incident> {
     let id = IncidentId(parse_id("incident", raw)?);
     match state.store.get_incident(id).await? {
         Some(i) if covers(state, me, i.mahalla).await? => Ok(i),
@@ -98,8 +102,20 @@ pub async fn review_event(
     Path(raw): Path<String>,
     ApiJson(req): ApiJson<ReviewRequest>,
 ) -> ApiResult<Json<Value>> {
+    let (review, incident) = review(&state, &me, &raw, req).await?;
+    Ok(Json(json!({ "review": review, "incident": incident })))
+}
+
+/// A verdict on event `raw` (role, then scope, then the verdict's rules), and for a
+/// confirmation the incident it opens. The API and the console's review queue share it.
+pub(crate) async fn review(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: &str,
+    req: ReviewRequest,
+) -> ApiResult<(Review, Option<Incident>)> {
     me.require(REVIEWERS)?;
-    let id = EventId(parse_id("event", &raw)?);
+    let id = EventId(parse_id("event", raw)?);
     let event = state
         .store
         .get_event(id)
@@ -110,7 +126,7 @@ pub async fn review_event(
         .get_camera(event.camera)
         .await?
         .ok_or_else(|| ApiError::not_found("event", id))?;
-    if !covers(&state, &me, camera.mahalla).await? {
+    if !covers(state, me, camera.mahalla).await? {
         return Err(ApiError::not_found("event", id));
     }
     let verdict = Verdict::from_parts(&req.verdict, req.reason.map(|r| r.as_str()))
@@ -164,7 +180,7 @@ pub async fn review_event(
     } else {
         None
     };
-    Ok(Json(json!({ "review": review, "incident": incident })))
+    Ok((review, incident))
 }
 
 /// `GET /api/incidents?before=ID&limit=N`: newest first; page on with the last id as `before`.
@@ -275,8 +291,21 @@ pub async fn change_status(
     Path(raw): Path<String>,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<Value>> {
+    let updated = set_status(&state, &me, &raw, req).await?;
+    let history = state.store.incident_history(updated.id).await?;
+    Ok(Json(json!({ "incident": updated, "history": history })))
+}
+
+/// A status change of incident `raw` (role, scope, the assignee's scope, the life cycle). The
+/// API and the console share it.
+pub(crate) async fn set_status(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: &str,
+    req: StatusRequest,
+) -> ApiResult<Incident> {
     me.require(INCIDENT_WRITERS)?;
-    let incident = incident_in_scope(&state, &me, &raw).await?;
+    let incident = incident_in_scope(state, me, raw).await?;
     if let Some(a) = req.assignee {
         // The assignee must be someone the caller could see working the case: an active user
         // whose scope covers the incident's place.
@@ -305,12 +334,11 @@ pub async fn change_status(
             &domain::Actor::User(me.user.id),
         )
         .await?;
-    let history = state.store.incident_history(incident.id).await?;
-    Ok(Json(json!({ "incident": updated, "history": history })))
+    Ok(updated)
 }
 
 /// Every incident within the user's scope, newest first, up to [`MAX_EXPORT`].
-async fn all_in_scope(state: &AppState, me: &CurrentUser) -> ApiResult<Vec<Incident>> {
+pub(crate) async fn all_in_scope(state: &AppState, me: &CurrentUser) -> ApiResult<Vec<Incident>> {
     let mut out = Vec::new();
     let mut before = None;
     loop {

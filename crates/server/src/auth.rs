@@ -4,8 +4,9 @@
 //!   still runs one Argon2 verification (against a hash made at start-up), so the answer's timing
 //!   does not say whether the username exists; every failure gets the same answer.
 //! - A session is a random 256-bit token sent as an HttpOnly, SameSite=Strict cookie; the
-//!   database keeps only its SHA-256. Login also returns a CSRF token (256 bits, also kept only
-//!   hashed) that every state-changing request must echo in `X-CSRF-Token`.
+//!   database keeps only its SHA-256. Login also returns a CSRF token (the SHA-256 of the session
+//!   token under a label, also kept only hashed; see [`csrf_for`]) that every state-changing API
+//!   request must echo in `X-CSRF-Token`, and every console form in its `_csrf` field.
 //! - Logins are limited per (username, client IP): [`LOGIN_LIMIT`] attempts per
 //!   [`LOGIN_WINDOW`]; more are answered 429 without checking the password.
 use std::collections::HashMap;
@@ -138,7 +139,8 @@ impl CurrentUser {
     }
 }
 
-fn session_token(headers: &HeaderMap) -> Option<&str> {
+/// The session token in the request's cookie, if any.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -149,34 +151,50 @@ fn session_token(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
+/// The CSRF token of the session whose token is `session_token`: derived from it, so a page
+/// rendered by the server (which sees the cookie) can put it in its forms, while the database
+/// keeps only its hash. Knowing it does not reveal the session token (SHA-256 is one-way).
+pub fn csrf_for(session_token: &str) -> String {
+    sha256_hex(&format!("posbon-csrf-v1:{session_token}"))
+}
+
+/// Whether `sent` is the CSRF token of `session` (compared in constant time over the hashes).
+pub(crate) fn csrf_matches(sent: Option<&str>, session: &store::Session) -> bool {
+    let sent = sent.map(sha256_hex).unwrap_or_default();
+    ct_eq(sent.as_bytes(), session.csrf_hash.as_bytes())
+}
+
+/// The live session of the request and its active user: `None` when there is no cookie, it is
+/// malformed, unknown or expired, or the user is disabled.
+pub(crate) async fn session_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<(User, store::Session, String)>> {
+    let Some(token) = session_token(headers).filter(|t| t.len() == 64) else {
+        return Ok(None);
+    };
+    let token_hash = sha256_hex(token);
+    let Some(session) = state.store.get_session(&token_hash).await? else {
+        return Ok(None);
+    };
+    let user = state
+        .store
+        .get_user(session.user)
+        .await?
+        .filter(|u| !u.disabled);
+    Ok(user.map(|u| (u, session, token_hash)))
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        if token.len() != 64 {
-            return Err(ApiError::unauthenticated());
-        }
-        let token_hash = sha256_hex(token);
-        let session = state
-            .store
-            .get_session(&token_hash)
+        let (user, session, token_hash) = session_of(state, &parts.headers)
             .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        let user = state
-            .store
-            .get_user(session.user)
-            .await?
-            .filter(|u| !u.disabled)
             .ok_or_else(ApiError::unauthenticated)?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(sha256_hex)
-                .unwrap_or_default();
-            if !ct_eq(sent.as_bytes(), session.csrf_hash.as_bytes()) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if !csrf_matches(sent, &session) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "missing or wrong X-CSRF-Token header",
@@ -195,15 +213,28 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// `POST /api/login`.
-pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Response> {
-    let ip = peer.ip();
+/// A session just started by [`start_session`].
+pub struct NewSession {
+    pub user: User,
+    /// The session token, for the cookie (never stored: the database keeps its hash).
+    pub token: String,
+    /// Its CSRF token ([`csrf_for`] of the token).
+    pub csrf: String,
+    pub expires_at: domain::Timestamp,
+}
+
+/// Checks a username and password against the rate limit and the stored hash and starts a
+/// session, auditing each outcome (`auth.login`, `auth.login_failed`, `auth.login_limited`). The
+/// API's and the console's logins both go through here. Errors: 429 over the limit, 401 for any
+/// wrong username or password (the same answer whether or not the user exists).
+pub async fn start_session(
+    state: &AppState,
+    ip: IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<NewSession> {
     // The limiter's key is bounded in size whatever the client sends.
-    let username: String = req.username.chars().take(64).collect();
+    let username: String = username.chars().take(64).collect();
     if !state.login_limiter.allow(&username, ip) {
         tracing::warn!(%ip, username = %username.escape_debug(), "login rate limit reached");
         let shown = if domain::access::validate_username(&username).is_ok() {
@@ -238,7 +269,6 @@ pub async fn login(
     let hash = user
         .as_ref()
         .map_or(state.dummy_hash.as_str(), |u| u.password_hash.as_str());
-    let password = req.password;
     let hash_owned = hash.to_owned();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash_owned))
         .await
@@ -274,7 +304,7 @@ pub async fn login(
         }
     };
     let token = random_hex(32);
-    let csrf = random_hex(32);
+    let csrf = csrf_for(&token);
     let expires_at = state
         .store_now()
         .saturating_add_micros(state.session_ttl.as_micros() as i64);
@@ -293,21 +323,43 @@ pub async fn login(
         )
         .await?;
     tracing::info!(%ip, user = %user.id, "login");
+    Ok(NewSession {
+        user,
+        token,
+        csrf,
+        expires_at,
+    })
+}
+
+/// The `Set-Cookie` value that hands `token` to the browser.
+pub fn session_cookie(state: &AppState, token: &str) -> ApiResult<HeaderValue> {
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         state.session_ttl.as_secs(),
         if state.secure_cookies { "; Secure" } else { "" }
     );
+    HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("set the cookie", &e))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub const CLEAR_SESSION_COOKIE: &str =
+    "posbon_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+
+/// `POST /api/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let s = start_session(&state, peer.ip(), &req.username, req.password).await?;
     let mut resp = axum::Json(json!({
-        "user": user,
-        "csrf_token": csrf,
-        "expires_at": expires_at,
+        "user": s.user,
+        "csrf_token": s.csrf,
+        "expires_at": s.expires_at,
     }))
     .into_response();
-    resp.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("set the cookie", &e))?,
-    );
+    resp.headers_mut()
+        .insert(SET_COOKIE, session_cookie(&state, &s.token)?);
     Ok(resp)
 }
 
@@ -320,10 +372,8 @@ pub async fn logout(State(state): State<AppState>, me: CurrentUser) -> ApiResult
         .audit_append(&actor, "auth.logout", &actor, &json!({}))
         .await?;
     let mut resp = axum::Json(json!({ "logged_out": true })).into_response();
-    resp.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("posbon_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    resp.headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static(CLEAR_SESSION_COOKIE));
     Ok(resp)
 }
 

@@ -25,8 +25,10 @@ use tokio::net::TcpListener;
 pub mod api;
 pub mod auth;
 pub mod cameras;
+pub mod console;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod evidence_access;
 pub mod extract;
 pub mod geography;
@@ -236,6 +238,18 @@ fn routes() -> Routes {
         get(cameras::snapshot),
     )
     .add("GET", "/api/stats/precision", get(stats::precision))
+    .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add_console()
+}
+
+impl Routes {
+    /// The console's pages (see [`console::endpoints`]).
+    fn add_console(mut self) -> Self {
+        for e in console::endpoints() {
+            self = self.add(e.method, e.path, e.router);
+        }
+        self
+    }
 }
 
 /// The application: every route, the body limit, metrics and request logs, and JSON 404/405.

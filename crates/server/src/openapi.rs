@@ -194,7 +194,41 @@ fn base_document() -> Value {
         crate::openapi_reports::paths(),
         crate::openapi_reports::schemas(),
     );
+    add_evidence_and_console(&mut doc);
     doc
+}
+
+/// The evidence endpoint and the console's HTML pages (listed by [`crate::console::endpoints`]).
+fn add_evidence_and_console(doc: &mut Value) {
+    let paths = doc["paths"].as_object_mut().expect("paths object");
+    paths.insert(
+        "/api/events/{id}/evidence/{n}".into(),
+        json!({ "get": secured(op("A redacted evidence image of an event",
+            "The n-th (from 0) redacted image named by the event's payload, from its camera's evidence folder; never an unredacted original. Roles: admin and operator for events within their scope; inspector and analyst only for an event confirmed into an incident within their scope. Audited (evidence.view).",
+            authed(json!({
+                "200": { "description": "the image", "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } }, "image/png": { "schema": { "type": "string", "format": "binary" } } } },
+                "404": err("no such event or image within the caller's scope, or the file is no longer stored") }), false)),
+            vec![id_param("event"), json!({ "name": "n", "in": "path", "required": true, "description": "the image's index in the payload, from 0", "schema": { "type": "integer", "minimum": 0 } })], None) }),
+    );
+    for e in crate::console::endpoints() {
+        let entry = paths.entry(e.path).or_insert_with(|| json!({}));
+        let html = json!({ "text/html": { "schema": { "type": "string" } } });
+        let responses = if e.method == "POST" {
+            json!({ "303": { "description": "done: redirects to the page that shows the result" },
+                    "200": { "description": "the page again, with the result (e.g. a password shown once)", "content": html },
+                    "400": { "description": "the form's values were refused; the page says why", "content": html },
+                    "403": { "description": "the role may not do this, or the form's _csrf token is missing or wrong", "content": html } })
+        } else {
+            json!({ "200": { "description": "an HTML page", "content": html },
+                    "303": { "description": "not logged in: redirects to /login" } })
+        };
+        entry[e.method.to_ascii_lowercase()] = json!({
+            "summary": e.summary,
+            "description": "Console (server-rendered HTML; see docs/design/011-console.md). Forms are application/x-www-form-urlencoded and carry the session's CSRF token as _csrf.",
+            "tags": ["console"],
+            "responses": responses,
+        });
+    }
 }
 
 /// Adds `paths` and `schemas` (JSON objects) to the document.

@@ -87,6 +87,7 @@ macro_rules! write_tx {
 }
 
 mod access_requests;
+mod accounts;
 mod audit;
 mod cameras;
 mod codec;

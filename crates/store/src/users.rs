@@ -88,7 +88,7 @@ fn scope_columns(s: &Scope) -> (Option<i64>, Option<i64>, Option<i64>) {
     }
 }
 
-fn user_from_row(r: &impl RowExt) -> Result<User> {
+pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
     let level = r.text("scope_level")?;
     let place = r
         .opt_i64("scope_region_id")?

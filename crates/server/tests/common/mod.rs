@@ -169,6 +169,12 @@ impl TestServer {
         TestServer::start_with(state).await
     }
 
+    /// The server with a configuration of the test's own (e.g. a data folder in a temporary
+    /// directory).
+    pub async fn start_with_config(store: &Store, config: &server::Config) -> TestServer {
+        TestServer::start_with(server::AppState::new(store.clone(), config).unwrap()).await
+    }
+
     /// The server over a state made by the test (cameras plugged in, another data folder).
     pub async fn start_with(state: server::AppState) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -311,6 +317,18 @@ impl Client {
         self.raw("PUT", path, &h, Some(b.as_bytes())).await
     }
 
+    /// An HTML form POST (`application/x-www-form-urlencoded`).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = form_encode(fields);
+        self.raw(
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(body.as_bytes()),
+        )
+        .await
+    }
+
     /// Logs in; on success keeps the cookie and CSRF token.
     pub async fn login(&mut self, username: &str, password: &str) -> Resp {
         let r = self
@@ -332,6 +350,26 @@ impl Client {
         }
         r
     }
+}
+
+/// `k=v&k=v`, percent-encoded as browsers encode forms.
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn parse(buf: &[u8]) -> Resp {
