@@ -1,11 +1,11 @@
-# posbon: `make demo` analyses the bundled sample footage; `make test` runs every check CI runs.
+# posbon: `make demo` serves the console with demo data and a live sample camera; `make test` runs every check CI runs.
 # Build outputs and fetched assets live outside the clone so a re-clone does not rebuild from scratch.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/posbon/target
 CARGO ?= cargo
 POSBON_DEV := $(CARGO_TARGET_DIR)/debug/posbon
 POSBON_REL := $(CARGO_TARGET_DIR)/release/posbon
 
-.PHONY: demo serve-demo test deps services assets assets-dev lint bench clean-out
+.PHONY: demo analyze-demo test deps services assets assets-dev lint bench clean-out
 
 deps:
 	@scripts/install-deps.sh
@@ -14,20 +14,23 @@ deps:
 services:
 	@scripts/start-services.sh
 
-# Release build: the demo measures speed.
+# The operations platform on the embedded default (SQLite): Uzbekistan's regions and districts,
+# synthetic demo mahallas, one user per role (passwords printed once), and vtest.avi attached as a
+# live camera whose events reach the review queue as they happen. Prints the console's address;
+# Ctrl-C stops it. Release build: the camera runs in real time.
 demo: deps
 	$(CARGO) build --release -p cli
 	$(POSBON_REL) assets fetch
 	rm -rf out/demo
-	$(POSBON_REL) analyze "$$($(POSBON_REL) assets path footage/vtest.avi)" --config config/demo-camera.toml --out out/demo
+	mkdir -p out/demo
+	$(POSBON_REL) serve --demo --database sqlite:out/demo/posbon.db --data-dir out/demo
 
-# The server on SQLite with demo data and users (passwords printed once), and vtest.avi attached as
-# a live camera whose events reach the review queue as they happen. Ctrl-C stops it.
-serve-demo: deps
+# The video pipeline alone on vtest.avi: events and redacted evidence under out/analyze/, with speed.
+analyze-demo: deps
 	$(CARGO) build --release -p cli
 	$(POSBON_REL) assets fetch
-	mkdir -p out/serve-demo
-	$(POSBON_REL) serve --demo --database sqlite:out/serve-demo/posbon.db --data-dir out/serve-demo
+	rm -rf out/analyze
+	$(POSBON_REL) analyze "$$($(POSBON_REL) assets path footage/vtest.avi)" --config config/demo-camera.toml --out out/analyze
 
 assets-dev: deps
 	$(CARGO) build -p cli

@@ -40,6 +40,7 @@ impl Server {
                 "--listen",
                 "127.0.0.1:0",
                 "--demo",
+                "--no-workers",
                 "--database",
                 database,
             ])
@@ -74,7 +75,13 @@ impl Server {
                 passwords.push((words[0].to_owned(), words.last().unwrap().to_string()));
             }
             if let Some(rest) = line.strip_prefix("posbon serving on http://") {
-                let addr = rest.split_whitespace().next().unwrap().to_owned();
+                // "ADDR: the console at ..." or "ADDR (...)"
+                let addr = rest
+                    .split(|c: char| c.is_whitespace() || c == '/')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches([':', ','])
+                    .to_owned();
                 return Server {
                     child,
                     addr,

@@ -33,10 +33,12 @@ use crate::error::ApiError;
 use crate::html;
 
 mod audit;
+mod cameras;
 pub mod html;
 mod incidents;
 mod login;
 mod map;
+mod reports;
 mod review;
 mod users;
 
@@ -149,7 +151,34 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Audit log with chain verification",
             get(audit::page_get),
         ),
+        ep(
+            "GET",
+            "/console/cameras",
+            "Cameras with their health and the precision of their rules",
+            get(cameras::page_get),
+        ),
+        ep(
+            "GET",
+            "/console/reports",
+            "Citizen reports waiting for moderation",
+            get(reports::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/reports/{id}/moderate",
+            "Accept or reject a citizen report (form)",
+            post(reports::moderate),
+        ),
     ]
+}
+
+/// A value of an API answer as page text: strings without quotes, a missing value as a dash.
+pub(crate) fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "–".to_owned(),
+        serde_json::Value::String(t) => t.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// An entry of the navigation bar, shown to the roles that may open it.
@@ -182,6 +211,18 @@ pub const NAV: &[NavItem] = &[
         label: "Map",
         label_uz: "Xarita",
         roles: INCIDENT_READERS,
+    },
+    NavItem {
+        path: "/console/cameras",
+        label: "Cameras",
+        label_uz: "Kameralar",
+        roles: crate::cameras::CAMERA_READERS,
+    },
+    NavItem {
+        path: "/console/reports",
+        label: "Citizen reports",
+        label_uz: "Fuqarolar murojaatlari",
+        roles: crate::reports::REPORT_MODERATORS,
     },
     NavItem {
         path: "/console/users",
