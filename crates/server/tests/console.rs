@@ -887,6 +887,107 @@ async fn cameras_and_citizen_reports_pages(db: &TestDb) {
     );
 }
 
+/// Camera control for the form test: a TOML with `bad` is refused naming its line; the cameras
+/// applied are remembered.
+#[derive(Default)]
+struct FakeCameras(std::sync::Mutex<Vec<CameraId>>);
+
+impl server::cameras::CameraControl for FakeCameras {
+    fn validate_config(&self, toml: &str) -> Result<(), String> {
+        match toml.lines().position(|l| l.contains("bad")) {
+            Some(i) => Err(format!("line {}: unknown key `bad`", i + 1)),
+            None => Ok(()),
+        }
+    }
+    fn validate_url(&self, url: &str) -> Result<(), String> {
+        if url.starts_with("rtsp://") || url.starts_with("file:") {
+            Ok(())
+        } else {
+            Err(format!("{url:?} is neither rtsp:// nor file:"))
+        }
+    }
+    fn apply(&self, camera: &domain::Camera) {
+        self.0.lock().unwrap().push(camera.id);
+    }
+    fn remove(&self, _id: CameraId) {}
+    fn health(&self) -> Vec<domain::CameraStatus> {
+        Vec::new()
+    }
+    fn snapshot(
+        &self,
+        _id: CameraId,
+        _wait: std::time::Duration,
+    ) -> Option<server::cameras::Snapshot> {
+        None
+    }
+}
+
+async fn cameras_are_registered_through_the_form(db: &TestDb) {
+    let _seeded = setup(db).await;
+    let fake = std::sync::Arc::new(FakeCameras::default());
+    let state = server::AppState::new(db.store.clone(), &server::Config::default())
+        .unwrap()
+        .with_cameras(fake.clone());
+    let srv = TestServer::start_with(state).await;
+    let mut op = srv.client();
+    op.login("operator", PASSWORD).await.expect(200);
+    let body = html_page(op.get("/console/cameras").await, 200);
+    assert!(body.contains("id=\"new-camera\""), "{body}");
+    let mahalla = MAHALLA_A.0.to_string();
+    let t = csrf(&op);
+    let form = |toml: &'static str, name: &'static str| {
+        vec![
+            ("name", name),
+            ("url", "rtsp://cam:secret@127.0.0.1:8554/gate"),
+            ("lon", "69.2401"),
+            ("lat", "41.3102"),
+            ("config_toml", toml),
+        ]
+    };
+    // a TOML the pipeline refuses: 400 naming the line, the form comes back filled in, nothing stored
+    let mut bad = form("[detector]\nbad = 1\n", "north gate");
+    bad.push(("_csrf", &t));
+    bad.push(("mahalla", &mahalla));
+    let body = html_page(op.post_form("/console/cameras", &bad).await, 400);
+    assert!(body.contains("line 2: unknown key"), "{body}");
+    assert!(body.contains("value=\"north gate\""), "{body}");
+    assert!(fake.0.lock().unwrap().is_empty());
+    // a mahalla outside the operator's district: refused
+    let mut outside = form("", "far away");
+    outside.push(("_csrf", &t));
+    outside.push(("mahalla", "424242"));
+    let r = op.post_form("/console/cameras", &outside).await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.status);
+    // no CSRF token: refused
+    let mut no_token = form("", "north gate");
+    no_token.push(("mahalla", &mahalla));
+    op.post_form("/console/cameras", &no_token)
+        .await
+        .expect(403);
+    // good: stored, started, listed, audited, the password not shown
+    let mut good = form("", "north gate");
+    good.push(("_csrf", &t));
+    good.push(("mahalla", &mahalla));
+    let r = op.post_form("/console/cameras", &good).await.expect(303);
+    assert_eq!(location(&r), "/console/cameras");
+    let started = fake.0.lock().unwrap().clone();
+    assert_eq!(started.len(), 1);
+    let body = html_page(op.get("/console/cameras").await, 200);
+    assert!(
+        body.contains(&format!("id=\"camera-{}\"", started[0].0)),
+        "{body}"
+    );
+    assert!(
+        !body.contains("secret"),
+        "the stream's password is shown: {body}"
+    );
+    let audit = db.store.audit_entries(None, 1000).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.entry.action == "camera.create"),
+        "not audited"
+    );
+}
+
 on_both_databases!(
     logged_out_requests_go_to_login_and_the_form_logs_in,
     review_queue_confirms_and_dismisses_with_csrf,
@@ -895,4 +996,5 @@ on_both_databases!(
     audit_page_shows_entries_and_the_chain,
     static_assets_and_openapi,
     cameras_and_citizen_reports_pages,
+    cameras_are_registered_through_the_form,
 );

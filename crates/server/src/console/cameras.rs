@@ -1,18 +1,27 @@
 //! Cameras (admin, operator, inspector, analyst; in scope): each camera with its health (state,
 //! frames per second, last frame, last error) as the workers report it, and, for the roles that
 //! may read it, the precision of its rules over the last 12 weeks (confirmed / reviewed with a
-//! 95% Wilson interval), so operators see which rules need tuning. Cameras are registered and
-//! edited through `POST/PUT /api/cameras` (docs/design/010-cameras-and-workers.md).
+//! 95% Wilson interval), so operators see which rules need tuning. Admins and operators register
+//! a camera here (name, stream URL, mahalla, position, the pipeline's TOML) through the API's own
+//! handler, so the checks (URL, TOML with the line of any error, scope) and the audit entry are
+//! the API's; editing is `PUT /api/cameras/{id}` (docs/design/010-cameras-and-workers.md).
 use std::collections::HashMap;
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use domain::{GeoPoint, MahallaId};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::html::Html;
 use super::show as s;
-use super::{PageResult, Viewer, page};
+use super::{PageResult, Viewer, html_response, layout, redirect};
 use crate::AppState;
-use crate::cameras::CAMERA_READERS;
+use crate::cameras::{CAMERA_READERS, CAMERA_WRITERS, CreateCamera};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
 use crate::html;
 use crate::stats::PRECISION_READERS;
 
@@ -24,11 +33,30 @@ fn pct(v: &Value) -> String {
 /// `GET /console/cameras`
 pub async fn page_get(State(state): State<AppState>, v: Viewer) -> PageResult {
     v.require(CAMERA_READERS)?;
+    render(
+        &state,
+        &v,
+        Html::new(),
+        &CameraForm::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render(
+    state: &AppState,
+    v: &Viewer,
+    banner: Html,
+    form: &CameraForm,
+    status: StatusCode,
+) -> PageResult {
+    let state = state.clone();
+    let mut body = Html::new();
+    body.push(&banner);
     let cams = crate::cameras::list_cameras(State(state.clone()), v.me.clone())
         .await?
         .0;
-    let mut body = Html::new();
-    body.raw("<table class=\"list\" id=\"cameras\"><thead><tr><th>#</th><th>Name</th><th>Mahalla</th><th>Stream</th><th>Enabled</th><th>State</th><th>Frames/s</th><th>Frames</th><th>Last frame</th><th>Last error</th></tr></thead><tbody>");
+    body.raw("<table class=\"list\" id=\"cameras\"><thead><tr><th>#</th><th>Name</th><th>Mahalla</th><th>Stream</th><th>Enabled</th><th>State</th><th>Frames/s</th><th>Frames</th><th>Last frame</th><th>Last error</th><th></th></tr></thead><tbody>");
     let empty = Vec::new();
     let list = cams["cameras"].as_array().unwrap_or(&empty);
     for c in list {
@@ -41,7 +69,12 @@ pub async fn page_get(State(state): State<AppState>, v: Viewer) -> PageResult {
             "</td><td>" {s(&c["mahalla"])} "</td><td><code>" {s(&c["url"])} "</code></td><td>"
             {if c["enabled"].as_bool() == Some(false) { "no" } else { "yes" }}
             "</td><td><span class=\"state state-" {state_word} "\">" {state_word} "</span></td><td>" {fps}
-            "</td><td>" {s(&h["frames"])} "</td><td>" {s(&h["last_frame_at"])} "</td><td>" {s(&h["last_error"])} "</td></tr>");
+            "</td><td>" {s(&h["frames"])} "</td><td>" {s(&h["last_frame_at"])} "</td><td>" {s(&h["last_error"])} "</td><td>");
+        if v.may(CAMERA_WRITERS) {
+            // the redacted view, for drawing zones; each look is audited (camera.snapshot)
+            html!(body; "<a href=\"/api/cameras/" {s(&c["id"])} "/snapshot.jpg\">snapshot</a>");
+        }
+        body.raw("</td></tr>");
     }
     body.raw("</tbody></table>");
     if list.is_empty() {
@@ -63,5 +96,101 @@ pub async fn page_get(State(state): State<AppState>, v: Viewer) -> PageResult {
         }
         body.raw("</tbody></table></section>");
     }
-    Ok(page(&v, "/console/cameras", "Cameras", &body))
+    if v.may(CAMERA_WRITERS) {
+        html!(body; "<section class=\"card\"><h2>Register a camera <span class=\"uz\">Kamera qo'shish</span></h2>"
+            "<form method=\"post\" action=\"/console/cameras\" class=\"grid-form\" id=\"new-camera\">" [v.csrf_field()]
+            "<label>Name <input name=\"name\" required maxlength=\"200\" value=\"" {form.name} "\"></label>"
+            "<label>Stream <input name=\"url\" required placeholder=\"rtsp://USER:PASSWORD@HOST:554/PATH or file:/PATH\" value=\"" {form.url} "\"></label>"
+            "<label>Mahalla id <input name=\"mahalla\" required inputmode=\"numeric\" value=\"" {form.mahalla} "\"></label>"
+            "<label>Longitude <input name=\"lon\" inputmode=\"decimal\" value=\"" {form.lon} "\"></label>"
+            "<label>Latitude <input name=\"lat\" inputmode=\"decimal\" value=\"" {form.lat} "\"></label>"
+            "<label>Zones and rules (the pipeline's TOML; see config/demo-camera.toml) <textarea name=\"config_toml\" rows=\"12\" cols=\"80\">" {form.config_toml} "</textarea></label>"
+            "<button type=\"submit\">Register</button></form>"
+            "<p class=\"muted\">The stream and the TOML are checked before anything is stored; the camera starts at once.</p></section>");
+    }
+    Ok(html_response(
+        status,
+        layout(Some(v), "/console/cameras", "Cameras", &body),
+    ))
+}
+
+/// The registration form, kept as typed so a refused form comes back filled in.
+#[derive(Deserialize, Default)]
+pub struct CameraForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    mahalla: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    config_toml: String,
+}
+
+fn request(f: &CameraForm) -> Result<CreateCamera, ApiError> {
+    let mahalla = f.mahalla.trim().parse::<i64>().map_err(|_| {
+        ApiError::bad_request(
+            format!("mahalla {:?} is not a mahalla id", f.mahalla),
+            "write the mahalla's number (the map and GET /api/geography/mahallas.geojson list them)",
+        )
+    })?;
+    let coord = |name: &str, v: &str| {
+        v.trim().parse::<f64>().map_err(|_| {
+            ApiError::bad_request(
+                format!("{name} {v:?} is not a number"),
+                "write decimal degrees (e.g. 69.2401), or leave both coordinates empty",
+            )
+        })
+    };
+    let position = match (f.lon.trim().is_empty(), f.lat.trim().is_empty()) {
+        (true, true) => None,
+        (false, false) => Some(GeoPoint {
+            lon: coord("longitude", &f.lon)?,
+            lat: coord("latitude", &f.lat)?,
+        }),
+        _ => {
+            return Err(ApiError::bad_request(
+                "only one coordinate was given",
+                "give both longitude and latitude, or neither",
+            ));
+        }
+    };
+    Ok(CreateCamera {
+        name: f.name.trim().to_owned(),
+        url: f.url.trim().to_owned(),
+        mahalla: MahallaId(mahalla),
+        config_toml: f.config_toml.clone(),
+        position,
+    })
+}
+
+/// `POST /console/cameras`
+pub async fn create(
+    State(state): State<AppState>,
+    v: Viewer,
+    form: Result<Form<CameraForm>, FormRejection>,
+) -> PageResult {
+    v.require(CAMERA_WRITERS)?;
+    let Form(f) = form?;
+    v.check_csrf(&f.csrf)?;
+    let result = match request(&f) {
+        Ok(req) => crate::cameras::create_camera(State(state.clone()), v.me.clone(), ApiJson(req))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(redirect("/console/cameras")),
+        Err(e) => {
+            let mut banner = Html::new();
+            html!(banner; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
+            render(&state, &v, banner, &f, e.status).await
+        }
+    }
 }

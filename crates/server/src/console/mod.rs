@@ -158,6 +158,12 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             get(cameras::page_get),
         ),
         ep(
+            "POST",
+            "/console/cameras",
+            "Register a camera (form)",
+            post(cameras::create),
+        ),
+        ep(
             "GET",
             "/console/reports",
             "Citizen reports waiting for moderation",
