@@ -90,12 +90,12 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         tracing::info!(target: "posbon", database = %store.url(), backend = %store.backend(), "database ready");
         if a.demo {
             let (geography, source) = crate::cmd_import::load_registry()?;
-            let made = server::demo::seed(
+            let made = server::demo::seed_for_live_camera(
                 &store,
-                Some(server::demo::RealGeography {
+                server::demo::RealGeography {
                     geography: &geography,
                     source,
-                }),
+                },
             )
             .await?;
             println!(

@@ -252,6 +252,16 @@ fn killed_mid_write(database: &str) {
                 missing.push(*id);
             }
         }
+        // `serve --demo` seeds geography, users and the sample-footage camera, no placeholder
+        // events (with --no-workers the camera never runs, so nothing waits for review)
+        assert!(
+            store
+                .list_pending_events(&domain::Scope::National, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the demo seeded events of its own"
+        );
         assert!(
             missing.is_empty(),
             "{} of {} acknowledged incidents are gone: {missing:?}",

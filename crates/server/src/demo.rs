@@ -48,6 +48,17 @@ pub async fn seed(store: &Store, real: Option<RealGeography<'_>>) -> anyhow::Res
     seed_users_and_camera(store).await
 }
 
+/// What `posbon serve --demo` seeds: the geography and one user per role, but no placeholder
+/// camera or events, since the server attaches the sample footage as a real camera whose events
+/// fill the review queue.
+pub async fn seed_for_live_camera(
+    store: &Store,
+    real: RealGeography<'_>,
+) -> anyhow::Result<Vec<DemoUser>> {
+    seed_real_geography(store, &real).await?;
+    seed_users(store).await
+}
+
 /// The registry's regions and districts (audited as `geography.import_registry`), then the
 /// synthetic mahallas. Idempotent.
 pub async fn seed_real_geography(store: &Store, real: &RealGeography<'_>) -> anyhow::Result<()> {
@@ -140,6 +151,24 @@ async fn camera_position(store: &Store) -> anyhow::Result<Option<GeoPoint>> {
 }
 
 async fn seed_users_and_camera(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
+    let made = seed_users(store).await?;
+    if !made.is_empty() {
+        let cam = store
+            .create_camera(&NewCamera {
+                name: "Demo camera, Navbahor (synthetic) gate".into(),
+                url: "file:vtest.avi".into(),
+                mahalla: MAHALLA_A,
+                config_toml: String::new(),
+                position: camera_position(store).await?,
+            })
+            .await?;
+        add_events(store, cam.id, 3).await?;
+    }
+    Ok(made)
+}
+
+/// One user per role whose username is not taken yet; returns those made, with their passwords.
+async fn seed_users(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
     let accounts = [
         ("admin", Role::Admin, Scope::National),
         ("operator", Role::Operator, Scope::District(DISTRICT)),
@@ -173,18 +202,6 @@ async fn seed_users_and_camera(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
             scope,
             password,
         });
-    }
-    if !made.is_empty() {
-        let cam = store
-            .create_camera(&NewCamera {
-                name: "Demo camera, Navbahor (synthetic) gate".into(),
-                url: "file:vtest.avi".into(),
-                mahalla: MAHALLA_A,
-                config_toml: String::new(),
-                position: camera_position(store).await?,
-            })
-            .await?;
-        add_events(store, cam.id, 3).await?;
     }
     Ok(made)
 }
