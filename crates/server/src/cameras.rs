@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::covers;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, parse_id};
@@ -73,18 +74,6 @@ fn control(state: &AppState) -> ApiResult<&std::sync::Arc<dyn CameraControl>> {
             "start the server without --no-workers to register or change cameras",
         )
     })
-}
-
-/// Whether the user's scope covers the mahalla (a missing mahalla: only the national scope).
-async fn covers(state: &AppState, me: &CurrentUser, mahalla: MahallaId) -> ApiResult<bool> {
-    if me.user.scope == Scope::National {
-        return Ok(true);
-    }
-    Ok(state
-        .store
-        .mahalla_area(mahalla)
-        .await?
-        .is_some_and(|a| me.user.scope.covers(&a)))
 }
 
 fn out_of_scope(me: &CurrentUser, mahalla: MahallaId) -> ApiError {

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::html::Html;
 use super::show as s;
-use super::{PageResult, Viewer, html_response, layout, redirect};
+use super::{PageResult, Viewer, error_banner, html_response, layout, redirect};
 use crate::AppState;
 use crate::cameras::{CAMERA_READERS, CAMERA_WRITERS, CreateCamera};
 use crate::error::ApiError;
@@ -187,10 +187,6 @@ pub async fn create(
     };
     match result {
         Ok(()) => Ok(redirect("/console/cameras")),
-        Err(e) => {
-            let mut banner = Html::new();
-            html!(banner; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
-            render(&state, &v, banner, &f, e.status).await
-        }
+        Err(e) => render(&state, &v, error_banner(&e), &f, e.status).await,
     }
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::html::Html;
 use super::{
-    PageError, PageResult, Places, Viewer, html_response, label, layout, mahalla_name,
-    mahallas_in_scope, redirect, select_words, when,
+    PageError, PageResult, Places, Viewer, error_banner, html_response, label, layout,
+    mahalla_name, mahallas_in_scope, redirect, select_words, when,
 };
 use crate::AppState;
 use crate::api::{INCIDENT_READERS, INCIDENT_WRITERS, StatusRequest};
@@ -315,9 +315,7 @@ pub async fn change_status(
     match crate::api::set_status(&state, &v.me, &raw, req).await {
         Ok(i) => Ok(redirect(&format!("/console/incidents/{}?changed=1", i.id))),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            let mut banner = Html::new();
-            html!(banner; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
-            render_detail(&state, &v, &raw, banner, e.status).await
+            render_detail(&state, &v, &raw, error_banner(&e), e.status).await
         }
         Err(e) => Err(PageError(e)),
     }

@@ -178,6 +178,13 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// An API error shown above a page's content: what was wrong, and what to do.
+pub(crate) fn error_banner(e: &ApiError) -> Html {
+    let mut h = Html::new();
+    html!(h; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
+    h
+}
+
 /// A value of an API answer as page text: strings without quotes, a missing value as a dash.
 pub(crate) fn show(v: &serde_json::Value) -> String {
     match v {

@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::html::Html;
 use super::{
-    PageError, PageResult, Places, Viewer, html_response, label, layout, redirect, select_words,
-    when,
+    PageError, PageResult, Places, Viewer, error_banner, html_response, label, layout, redirect,
+    select_words, when,
 };
 use crate::AppState;
 use crate::api::{REVIEWERS, ReviewRequest};
@@ -215,9 +215,7 @@ pub async fn submit(
             review.event.map_or(0, |e| e.0)
         ))),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let mut banner = Html::new();
-            html!(banner; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
-            render(&state, &v, banner, e.status).await
+            render(&state, &v, error_banner(&e), e.status).await
         }
         Err(e) => Err(PageError(e)),
     }

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::html::Html;
 use super::{
-    ADMINS, PageError, PageResult, Viewer, html_response, label, layout, redirect, select_words,
-    when,
+    ADMINS, PageError, PageResult, Viewer, error_banner, html_response, label, layout, redirect,
+    select_words, when,
 };
 use crate::AppState;
 use crate::auth::{generate_password, hash_password};
@@ -72,12 +72,6 @@ pub struct CreateForm {
     role: String,
     #[serde(default)]
     scope: String,
-}
-
-fn error_banner(e: &ApiError) -> Html {
-    let mut h = Html::new();
-    html!(h; "<p class=\"banner error\" role=\"alert\"><strong>" {e.error} "</strong><br>" {e.fix} "</p>");
-    h
 }
 
 async fn create_user(
