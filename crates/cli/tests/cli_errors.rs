@@ -128,3 +128,42 @@ fn a_model_file_that_is_not_what_its_description_says_is_refused() {
     ]);
     assert_clean_failure(&out, &["fake.onnx"]);
 }
+
+#[test]
+fn loadtest_names_a_missing_or_malformed_accounts_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.txt");
+    let out = posbon(&[
+        "loadtest",
+        "--accounts",
+        missing.to_str().unwrap(),
+        "--mahalla",
+        "1",
+    ]);
+    assert_clean_failure(&out, &["cannot read the accounts file", "nope.txt"]);
+    let bad = dir.path().join("accounts.txt");
+    std::fs::write(&bad, "# users\nadmin s3cret\noperator\n").unwrap();
+    let out = posbon(&[
+        "loadtest",
+        "--accounts",
+        bad.to_str().unwrap(),
+        "--mahalla",
+        "1",
+    ]);
+    assert_clean_failure(&out, &["line 3", "USERNAME PASSWORD"]);
+    let out = posbon(&[
+        "loadtest",
+        "--accounts",
+        bad.to_str().unwrap(),
+        "--mahalla",
+        "1",
+        "--seconds",
+        "0",
+    ]);
+    assert_clean_failure(&out, &["--seconds must be in (0, 3600]"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("s3cret"),
+        "a password reached the output: {err}"
+    );
+}
