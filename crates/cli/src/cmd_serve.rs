@@ -122,6 +122,7 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             data_dir: a.data_dir.clone(),
             retention_days: a.retention_days,
             evidence_key: a.evidence_key.clone(),
+            card_key: Some(server::threat::default_card_key_path(&a.data_dir)),
             ..server::Config::default()
         };
         if a.demo {

@@ -39,6 +39,7 @@ pub mod public_pages;
 pub mod reports;
 pub mod retention;
 pub mod stats;
+pub mod threat;
 
 use error::ApiError;
 
@@ -64,6 +65,10 @@ pub struct Config {
     pub evidence_key: Option<PathBuf>,
     /// Rate limits of the public report endpoints.
     pub report_limits: reports::ReportLimits,
+    /// The file of the key that card numbers are hashed under (hex), created with a random key
+    /// if missing (see [`threat::load_card_key`]); `posbon serve` uses
+    /// `<data-dir>/keys/card-hash.key`. `None`: a random key for this process only (tests).
+    pub card_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -75,6 +80,7 @@ impl Default for Config {
             retention_days: 30,
             evidence_key: None,
             report_limits: reports::ReportLimits::default(),
+            card_key: None,
         }
     }
 }
@@ -106,6 +112,8 @@ pub struct AppState {
     /// What runs the cameras' pipelines (`posbon serve` plugs in the workers); `None`: cameras
     /// can be read but not registered or changed.
     pub cameras: Option<Arc<dyn cameras::CameraControl>>,
+    /// Reported fraud indicators, for the public check and the payee check.
+    pub threats: Arc<threat::Threats>,
 }
 
 impl AppState {
@@ -124,6 +132,10 @@ impl AppState {
                 Some(p) => Some(Arc::new(seal::SealKey::load(p)?)),
             },
             cameras: None,
+            threats: Arc::new(threat::Threats::new(match &config.card_key {
+                Some(p) => threat::load_card_key(p)?,
+                None => cyber::CardKey::random().map_err(|e| anyhow::anyhow!("{e}"))?,
+            })),
         })
     }
 
