@@ -229,6 +229,17 @@ fn add_evidence_and_console(doc: &mut Value) {
             "responses": responses,
         });
     }
+    // A camera's page (docs/design/016-zone-editor.md): outside the scope like a missing camera;
+    // its editor's script is not HTML.
+    let page = "the page; admins and operators get the settings form and the zone editor over the redacted snapshot, other readers the same facts read-only";
+    let html = json!({ "text/html": { "schema": { "type": "string" } } });
+    paths["/console/cameras/{id}"]["get"]["responses"]["200"] =
+        json!({ "description": page, "content": html });
+    for method in ["get", "post"] {
+        paths["/console/cameras/{id}"][method]["responses"]["404"] =
+            json!({ "description": "no such camera within the caller's scope", "content": html });
+    }
+    paths["/console/assets/zones.js"]["get"]["responses"] = json!({ "200": { "description": "the zone editor's script", "content": { "text/javascript": { "schema": { "type": "string" } } } } });
 }
 
 /// Adds `paths` and `schemas` (JSON objects) to the document.

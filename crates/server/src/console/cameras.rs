@@ -4,7 +4,8 @@
 //! 95% Wilson interval), so operators see which rules need tuning. Admins and operators register
 //! a camera here (name, stream URL, mahalla, position, the pipeline's TOML) through the API's own
 //! handler, so the checks (URL, TOML with the line of any error, scope) and the audit entry are
-//! the API's; editing is `PUT /api/cameras/{id}` (docs/design/010-cameras-and-workers.md).
+//! the API's. Each camera's name links to its own page (`camera_page.rs`): settings, rules and
+//! the zone editor.
 use std::collections::HashMap;
 
 use axum::Form;
@@ -65,8 +66,8 @@ async fn render(
         let fps = h["fps"]
             .as_f64()
             .map_or_else(|| "–".to_owned(), |f| format!("{f:.1}"));
-        html!(body; "<tr id=\"camera-" {s(&c["id"])} "\"><td>" {s(&c["id"])} "</td><td>" {s(&c["name"])}
-            "</td><td>" {s(&c["mahalla"])} "</td><td><code>" {s(&c["url"])} "</code></td><td>"
+        html!(body; "<tr id=\"camera-" {s(&c["id"])} "\"><td>" {s(&c["id"])} "</td><td><a href=\"/console/cameras/" {s(&c["id"])} "\">" {s(&c["name"])}
+            "</a></td><td>" {s(&c["mahalla"])} "</td><td><code>" {s(&c["url"])} "</code></td><td>"
             {if c["enabled"].as_bool() == Some(false) { "no" } else { "yes" }}
             "</td><td><span class=\"state state-" {state_word} "\">" {state_word} "</span></td><td>" {fps}
             "</td><td>" {s(&h["frames"])} "</td><td>" {s(&h["last_frame_at"])} "</td><td>" {s(&h["last_error"])} "</td><td>");
@@ -99,11 +100,7 @@ async fn render(
     if v.may(CAMERA_WRITERS) {
         html!(body; "<section class=\"card\"><h2>Register a camera <span class=\"uz\">Kamera qo'shish</span></h2>"
             "<form method=\"post\" action=\"/console/cameras\" class=\"grid-form\" id=\"new-camera\">" [v.csrf_field()]
-            "<label>Name <input name=\"name\" required maxlength=\"200\" value=\"" {form.name} "\"></label>"
-            "<label>Stream <input name=\"url\" required placeholder=\"rtsp://USER:PASSWORD@HOST:554/PATH or file:/PATH\" value=\"" {form.url} "\"></label>"
-            "<label>Mahalla id <input name=\"mahalla\" required inputmode=\"numeric\" value=\"" {form.mahalla} "\"></label>"
-            "<label>Longitude <input name=\"lon\" inputmode=\"decimal\" value=\"" {form.lon} "\"></label>"
-            "<label>Latitude <input name=\"lat\" inputmode=\"decimal\" value=\"" {form.lat} "\"></label>"
+            [settings_fields(form)]
             "<label>Zones and rules (the pipeline's TOML; see config/demo-camera.toml) <textarea name=\"config_toml\" rows=\"12\" cols=\"80\">" {form.config_toml} "</textarea></label>"
             "<button type=\"submit\">Register</button></form>"
             "<p class=\"muted\">The stream and the TOML are checked before anything is stored; the camera starts at once.</p></section>");
@@ -114,26 +111,43 @@ async fn render(
     ))
 }
 
-/// The registration form, kept as typed so a refused form comes back filled in.
+/// The inputs for a camera's name, stream, mahalla and position, filled in from `form`; shared
+/// by the registration form and the camera's own page.
+pub(super) fn settings_fields(form: &CameraForm) -> Html {
+    let mut h = Html::new();
+    html!(h;
+        "<label>Name <input name=\"name\" required maxlength=\"200\" value=\"" {form.name} "\"></label>"
+        "<label>Stream <input name=\"url\" required placeholder=\"rtsp://USER:PASSWORD@HOST:554/PATH or file:/PATH\" value=\"" {form.url} "\"></label>"
+        "<label>Mahalla id <input name=\"mahalla\" required inputmode=\"numeric\" value=\"" {form.mahalla} "\"></label>"
+        "<label>Longitude <input name=\"lon\" inputmode=\"decimal\" value=\"" {form.lon} "\"></label>"
+        "<label>Latitude <input name=\"lat\" inputmode=\"decimal\" value=\"" {form.lat} "\"></label>");
+    h
+}
+
+/// The registration form (and the camera page's settings form), kept as typed so a refused
+/// form comes back filled in.
 #[derive(Deserialize, Default)]
 pub struct CameraForm {
     #[serde(default, rename = "_csrf")]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
     #[serde(default)]
-    url: String,
+    pub(super) url: String,
     #[serde(default)]
-    mahalla: String,
+    pub(super) mahalla: String,
     #[serde(default)]
-    lon: String,
+    pub(super) lon: String,
     #[serde(default)]
-    lat: String,
+    pub(super) lat: String,
     #[serde(default)]
-    config_toml: String,
+    pub(super) config_toml: String,
+    /// The camera page's "enabled" checkbox (absent when unticked; registration ignores it).
+    #[serde(default)]
+    pub(super) enabled: Option<String>,
 }
 
-fn request(f: &CameraForm) -> Result<CreateCamera, ApiError> {
+pub(super) fn request(f: &CameraForm) -> Result<CreateCamera, ApiError> {
     let mahalla = f.mahalla.trim().parse::<i64>().map_err(|_| {
         ApiError::bad_request(
             format!("mahalla {:?} is not a mahalla id", f.mahalla),

@@ -33,6 +33,7 @@ use crate::error::ApiError;
 use crate::html;
 
 mod audit;
+mod camera_page;
 mod cameras;
 pub mod html;
 mod incidents;
@@ -174,6 +175,24 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "/console/reports/{id}/moderate",
             "Accept or reject a citizen report (form)",
             post(reports::moderate),
+        ),
+        ep(
+            "GET",
+            "/console/cameras/{id}",
+            "One camera: health, settings, rules TOML and the zone editor over its snapshot",
+            get(camera_page::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/cameras/{id}",
+            "Change a camera's settings and rules (form)",
+            post(camera_page::save),
+        ),
+        ep(
+            "GET",
+            "/console/assets/zones.js",
+            "The zone editor's script",
+            get(camera_page::zones_js),
         ),
     ]
 }
