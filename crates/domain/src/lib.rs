@@ -11,10 +11,12 @@
 //! - [`evidence`]: access requests for unredacted originals (a case, a second person, expiry).
 //! - [`audit`]: the hash-chained audit log and its verifier.
 //! - [`time`]: timestamps as stored (UTC, microseconds) and an injectable clock.
+//! - [`attachment`]: files attached to incidents: accepted kinds (by their first bytes), names.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod access;
+pub mod attachment;
 pub mod audit;
 pub mod camera;
 pub mod evidence;
@@ -26,6 +28,7 @@ pub mod review;
 pub mod time;
 
 pub use access::{Actor, NewUser, Role, Scope, User, UserId};
+pub use attachment::{Attachment, AttachmentId, MediaType, NewAttachment};
 pub use audit::{
     AuditEntry, AuditRecord, BreakReason, ChainBreak, ChainHead, ChainSummary, ChainVerifier, Hash,
     verify_chain,

@@ -228,6 +228,17 @@ pub async fn create_incident(
     me: CurrentUser,
     ApiJson(req): ApiJson<CreateIncident>,
 ) -> ApiResult<Response> {
+    let incident = record_incident(&state, &me, req).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(incident)).into_response())
+}
+
+/// Records an incident (role, source, scope, then the store's rules). The API and the
+/// console's form share it.
+pub(crate) async fn record_incident(
+    state: &AppState,
+    me: &CurrentUser,
+    req: CreateIncident,
+) -> ApiResult<Incident> {
     me.require(INCIDENT_WRITERS)?;
     if req.source == Source::Camera {
         return Err(ApiError::bad_request(
@@ -235,7 +246,7 @@ pub async fn create_incident(
             "use POST /api/events/{id}/review with {\"verdict\":\"confirm\"}, or pick source public, patrol or inspector",
         ));
     }
-    if !covers(&state, &me, req.mahalla).await? {
+    if !covers(state, me, req.mahalla).await? {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             format!(
@@ -255,14 +266,13 @@ pub async fn create_incident(
         narrative: req.narrative,
         event: None,
     };
-    let incident = state
+    Ok(state
         .store
         .create_incident(&n, &domain::Actor::User(me.user.id))
-        .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(incident)).into_response())
+        .await?)
 }
 
-/// `GET /api/incidents/{id}`: the incident with its status history.
+/// `GET /api/incidents/{id}`: the incident with its status history and its attachments.
 pub async fn get_incident(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -271,7 +281,16 @@ pub async fn get_incident(
     me.require(INCIDENT_READERS)?;
     let incident = incident_in_scope(&state, &me, &raw).await?;
     let history = state.store.incident_history(incident.id).await?;
-    Ok(Json(json!({ "incident": incident, "history": history })))
+    let attachments: Vec<Value> = state
+        .store
+        .list_attachments(incident.id)
+        .await?
+        .iter()
+        .map(crate::attachments::attachment_json)
+        .collect();
+    Ok(Json(
+        json!({ "incident": incident, "history": history, "attachments": attachments }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -356,6 +375,20 @@ pub(crate) async fn all_in_scope(state: &AppState, me: &CurrentUser) -> ApiResul
     }
 }
 
+/// How many attachments each of `rows` has (absent: none).
+async fn attachment_counts(
+    state: &AppState,
+    rows: &[Incident],
+) -> ApiResult<HashMap<IncidentId, i64>> {
+    let (Some(low), Some(high)) = (
+        rows.iter().map(|i| i.id).min(),
+        rows.iter().map(|i| i.id).max(),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    Ok(state.store.attachment_counts(low, high).await?)
+}
+
 async fn audit_export(
     state: &AppState,
     me: &CurrentUser,
@@ -395,13 +428,14 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-pub const CSV_HEADER: &str = "id,category,source,status,occurred_at,reported_at,mahalla_id,lon,lat,affected_minor,affected_youth,affected_woman,assignee_id,event_id,created_by,updated_at,narrative";
+pub const CSV_HEADER: &str = "id,category,source,status,occurred_at,reported_at,mahalla_id,lon,lat,affected_minor,affected_youth,affected_woman,assignee_id,event_id,created_by,updated_at,narrative,attachment_count";
 
 /// `GET /api/incidents.csv` (audited).
 pub async fn export_csv(State(state): State<AppState>, me: CurrentUser) -> ApiResult<Response> {
     me.require(INCIDENT_READERS)?;
     let rows = all_in_scope(&state, &me).await?;
     audit_export(&state, &me, "csv", &rows).await?;
+    let counts = attachment_counts(&state, &rows).await?;
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     let opt = |o: Option<String>| o.unwrap_or_default();
@@ -424,6 +458,7 @@ pub async fn export_csv(State(state): State<AppState>, me: CurrentUser) -> ApiRe
             i.created_by.to_string(),
             i.updated_at.to_string(),
             csv_field(&i.narrative),
+            counts.get(&i.id).copied().unwrap_or(0).to_string(),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -447,6 +482,7 @@ pub async fn export_geojson(State(state): State<AppState>, me: CurrentUser) -> A
     me.require(INCIDENT_READERS)?;
     let rows = all_in_scope(&state, &me).await?;
     audit_export(&state, &me, "geojson", &rows).await?;
+    let counts = attachment_counts(&state, &rows).await?;
     let features: Vec<Value> = rows
         .iter()
         .map(|i| {
@@ -457,6 +493,10 @@ pub async fn export_geojson(State(state): State<AppState>, me: CurrentUser) -> A
             let mut props = serde_json::to_value(i).unwrap_or(Value::Null);
             if let Some(o) = props.as_object_mut() {
                 o.remove("point");
+                o.insert(
+                    "attachment_count".into(),
+                    json!(counts.get(&i.id).copied().unwrap_or(0)),
+                );
             }
             json!({"type": "Feature", "id": i.id, "geometry": geometry, "properties": props})
         })

@@ -23,6 +23,7 @@ use store::Store;
 use tokio::net::TcpListener;
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod cameras;
 pub mod console;
@@ -251,6 +252,21 @@ fn routes() -> Routes {
     )
     .add("GET", "/api/stats/precision", get(stats::precision))
     .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add(
+        "GET",
+        "/api/incidents/{id}/attachments",
+        get(attachments::list),
+    )
+    .add(
+        "POST",
+        "/api/incidents/{id}/attachments",
+        post(attachments::upload).layer(DefaultBodyLimit::max(attachments::MAX_UPLOAD_BODY_BYTES)),
+    )
+    .add(
+        "GET",
+        "/api/incidents/{id}/attachments/{aid}",
+        get(attachments::download),
+    )
     .add_console()
 }
 

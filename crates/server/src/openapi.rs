@@ -60,6 +60,9 @@ pub fn document() -> Value {
     for (path, item) in crate::geography::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    for (path, item) in crate::attachments::openapi_paths() {
+        paths.insert(path.into(), item);
+    }
     doc
 }
 
@@ -147,14 +150,14 @@ fn base_document() -> Value {
                 "post": secured(op("Record an incident", "Sources public, patrol or inspector, in a mahalla within the caller's scope. Roles: admin, operator, inspector. Audited.",
                     authed(json!({ "201": ok_json("the incident", incident_ref.clone()), "400": err("malformed body or invalid values") }), true)),
                     vec![], Some(body("NewIncident"))) },
-            "/api/incidents/{id}": { "get": secured(op("One incident with its history", "404 outside the caller's scope. Roles: admin, operator, inspector, analyst.",
-                authed(json!({ "200": ok_json("{incident, history}", obj.clone()), "404": err("no such incident within the caller's scope") }), false)),
+            "/api/incidents/{id}": { "get": secured(op("One incident with its history", "With its attachments (each with the url to download it). 404 outside the caller's scope. Roles: admin, operator, inspector, analyst.",
+                authed(json!({ "200": ok_json("{incident, history, attachments}", obj.clone()), "404": err("no such incident within the caller's scope") }), false)),
                 vec![id_param("incident")], None) },
             "/api/incidents/{id}/status": { "post": secured(op("Change an incident's status", "Allowed changes follow domain::Status::next; each is kept in the history and audited. Roles: admin, operator, inspector.",
                 authed(json!({ "200": ok_json("{incident, history}", obj.clone()), "400": err("malformed body or a change the life cycle does not allow"),
                     "404": err("no such incident within the caller's scope") }), true)),
                 vec![id_param("incident")], Some(body("StatusChange"))) },
-            "/api/incidents.csv": { "get": secured(op("Export incidents as CSV", "Every incident within the caller's scope. Audited. Roles: admin, operator, inspector, analyst.",
+            "/api/incidents.csv": { "get": secured(op("Export incidents as CSV", "Every incident within the caller's scope; the last column, attachment_count, counts its attached files (the GeoJSON export has the same property). Audited. Roles: admin, operator, inspector, analyst.",
                 authed(json!({ "200": { "description": "CSV", "content": { "text/csv": { "schema": { "type": "string" } } } } }), false)), vec![], None) },
             "/api/incidents.geojson": { "get": secured(op("Export incidents as GeoJSON", "A FeatureCollection of every incident within the caller's scope. Audited. Roles: admin, operator, inspector, analyst.",
                 authed(json!({ "200": { "description": "GeoJSON", "content": { "application/geo+json": { "schema": any } } } }), false)), vec![], None) },

@@ -7,6 +7,10 @@
 //! because an event still stored names them, refused (a path leading out of the camera's
 //! folder) and failed.
 //!
+//! Incidents' attachments are never touched: incidents are never deleted, their files lie under
+//! `<data dir>/attachments/`, outside every camera's evidence folder, and a path is deleted only
+//! if it stays inside that folder (see [`resolve_inside`]; a link is removed as a link).
+//!
 //! Rows go first, files after: a crash between the two leaves files that no event names (found
 //! by the next sweep of the folder, not by this one) rather than events whose evidence is gone.
 use std::path::{Component, Path, PathBuf};

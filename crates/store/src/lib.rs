@@ -88,6 +88,7 @@ macro_rules! write_tx {
 
 mod access_requests;
 mod accounts;
+mod attachments;
 mod audit;
 mod cameras;
 mod codec;

@@ -112,6 +112,9 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
     html!(body; "</select></label><button type=\"submit\">Filter</button> <a href=\"/console/incidents\">clear</a></form>"
         "<p class=\"exports\">Export every incident within your scope (recorded in the audit log): "
         "<a href=\"/api/incidents.csv\" id=\"export-csv\">CSV</a> · <a href=\"/api/incidents.geojson\" id=\"export-geojson\">GeoJSON</a></p>");
+    if v.may(INCIDENT_WRITERS) {
+        body.raw("<p><a href=\"/console/incidents/new\" id=\"record-incident\">Record an incident by hand</a> (a patrol's, an inspector's or one reported in person)</p>");
+    }
     if rows.is_empty() {
         body.raw("<p class=\"empty\">No incidents match.</p>");
     } else {
@@ -145,9 +148,13 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
 #[derive(Deserialize, Default)]
 pub struct Changed {
     changed: Option<String>,
+    /// Set after a file was attached.
+    attached: Option<String>,
+    /// Set after the incident was recorded with the form.
+    created: Option<String>,
 }
 
-async fn render_detail(
+pub(super) async fn render_detail(
     state: &AppState,
     v: &Viewer,
     raw: &str,
@@ -228,6 +235,7 @@ async fn render_detail(
         };
         body.raw("</section>");
     }
+    body.push(&super::attachments::section(state, v, &i, &user_name).await?);
     body.raw("<section class=\"card wide\"><h2>History</h2><table class=\"list\" id=\"history\"><thead><tr><th>When</th><th>From</th><th>To</th><th>Assignee</th><th>By</th><th>Note</th></tr></thead><tbody>");
     for h in &history {
         html!(body; "<tr><td>" {when(h.at)} "</td><td>" {h.from.map_or_else(|| "—".to_owned(), |s| label(s.as_str()))}
@@ -273,6 +281,12 @@ pub async fn detail(
     let mut banner = Html::new();
     if q.changed.is_some() {
         banner.raw("<p class=\"banner ok\" role=\"status\">Status saved.</p>");
+    }
+    if q.attached.is_some() {
+        banner.raw("<p class=\"banner ok\" role=\"status\" id=\"attached\">File attached.</p>");
+    }
+    if q.created.is_some() {
+        banner.raw("<p class=\"banner ok\" role=\"status\" id=\"recorded\">Incident recorded.</p>");
     }
     render_detail(&state, &v, &raw, banner, StatusCode::OK).await
 }

@@ -32,6 +32,7 @@ use crate::auth::{CurrentUser, csrf_for, csrf_matches, session_of, session_token
 use crate::error::ApiError;
 use crate::html;
 
+mod attachments;
 mod audit;
 mod camera_page;
 mod cameras;
@@ -39,6 +40,7 @@ pub mod html;
 mod incidents;
 mod login;
 mod map;
+mod new_incident;
 mod reports;
 mod review;
 mod users;
@@ -193,6 +195,26 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "/console/assets/zones.js",
             "The zone editor's script",
             get(camera_page::zones_js),
+        ),
+        ep(
+            "GET",
+            "/console/incidents/new",
+            "Form to record an incident by hand",
+            get(new_incident::form),
+        ),
+        ep(
+            "POST",
+            "/console/incidents/new",
+            "Record an incident by hand (form)",
+            post(new_incident::submit),
+        ),
+        ep(
+            "POST",
+            "/console/incidents/{id}/attachments",
+            "Attach a file to an incident (multipart/form-data form with _csrf and file)",
+            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::attachments::MAX_UPLOAD_BODY_BYTES,
+            )),
         ),
     ]
 }
