@@ -67,12 +67,41 @@ pub struct Submitted {
     pub created: bool,
 }
 
-/// What [`Store::moderate_report`] did.
+/// What [`Store::moderate_report`] (or `moderate_fraud_report`) did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Moderated {
-    pub report: Report,
+pub struct Moderated<R = Report> {
+    pub report: R,
     /// The incident an accepted report became.
     pub incident: Option<Incident>,
+}
+
+impl ReportFilter {
+    /// The two statuses a list query keeps (`$3`, `$4`), both `None` for all.
+    pub(crate) fn statuses(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            ReportFilter::Pending => (
+                Some(ReportStatus::Received.as_str()),
+                Some(ReportStatus::UnderReview.as_str()),
+            ),
+            ReportFilter::Only(s) => (Some(s.as_str()), Some(s.as_str())),
+            ReportFilter::All => (None, None),
+        }
+    }
+}
+
+/// A moderator's note is internal and bounded.
+pub(crate) fn check_moderation_note(note: &str) -> Result<()> {
+    if note.chars().count() > domain::report::MAX_MODERATION_NOTE_CHARS {
+        return Err(DomainError::Invalid {
+            what: "moderation note",
+            reason: format!(
+                "is longer than {} characters",
+                domain::report::MAX_MODERATION_NOTE_CHARS
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 impl Store {
@@ -190,14 +219,7 @@ impl Store {
             Scope::District(_) => LIST_DISTRICT,
             Scope::Mahalla(_) => LIST_MAHALLA,
         };
-        let (s1, s2) = match filter {
-            ReportFilter::Pending => (
-                Some(ReportStatus::Received.as_str()),
-                Some(ReportStatus::UnderReview.as_str()),
-            ),
-            ReportFilter::Only(s) => (Some(s.as_str()), Some(s.as_str())),
-            ReportFilter::All => (None, None),
-        };
+        let (s1, s2) = filter.statuses();
         with_pool!(self, |pool, _pg| {
             let mut q = sqlx::query(sql)
                 .bind(after.map(|a| a.0))
@@ -226,16 +248,7 @@ impl Store {
         note: &str,
         moderator: UserId,
     ) -> Result<Moderated> {
-        if note.chars().count() > domain::report::MAX_MODERATION_NOTE_CHARS {
-            return Err(DomainError::Invalid {
-                what: "moderation note",
-                reason: format!(
-                    "is longer than {} characters",
-                    domain::report::MAX_MODERATION_NOTE_CHARS
-                ),
-            }
-            .into());
-        }
+        check_moderation_note(note)?;
         let now = self.now();
         let actor = Actor::User(moderator).to_string();
         let incident_id = write_tx!(self, audit = true, |tx, pg| {
