@@ -34,6 +34,7 @@ use crate::html;
 
 mod audit;
 mod cameras;
+mod campaigns;
 pub mod html;
 mod incidents;
 mod login;
@@ -175,6 +176,30 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Accept or reject a citizen report (form)",
             post(reports::moderate),
         ),
+        ep(
+            "GET",
+            "/console/campaigns",
+            "Fraud campaigns touching the user's scope",
+            get(campaigns::list),
+        ),
+        ep(
+            "GET",
+            "/console/campaigns/{id}",
+            "One fraud campaign with its time line, indicators and reports",
+            get(campaigns::detail),
+        ),
+        ep(
+            "GET",
+            "/console/fraud-reports",
+            "Victims' fraud reports waiting for moderation",
+            get(campaigns::queue),
+        ),
+        ep(
+            "POST",
+            "/console/fraud-reports/{id}/moderate",
+            "Accept or reject a victim's fraud report (form)",
+            post(campaigns::moderate),
+        ),
     ]
 }
 
@@ -248,6 +273,18 @@ pub const NAV: &[NavItem] = &[
         label: "Audit log",
         label_uz: "Audit jurnali",
         roles: AUDIT_READERS,
+    },
+    NavItem {
+        path: "/console/campaigns",
+        label: "Campaigns",
+        label_uz: "Firibgarlik kampaniyalari",
+        roles: crate::campaigns::CAMPAIGN_READERS,
+    },
+    NavItem {
+        path: "/console/fraud-reports",
+        label: "Fraud reports",
+        label_uz: "Firibgarlik xabarlari",
+        roles: crate::fraud::FRAUD_MODERATORS,
     },
 ];
 
