@@ -321,12 +321,16 @@ pub async fn get(
     Ok(Json(view(&state, &me, &raw).await?.body))
 }
 
-async fn audit_export(
+/// The campaign `raw` names, for an export in `format`: the role and scope checked, the export
+/// audited (`campaign.export`) before anything is sent.
+async fn exported(
     state: &AppState,
     me: &CurrentUser,
-    v: &CampaignView,
+    raw: &str,
     format: &str,
-) -> ApiResult<()> {
+) -> ApiResult<CampaignView> {
+    me.require(CAMPAIGN_READERS)?;
+    let v = view(state, me, raw).await?;
     state
         .store
         .audit_append(
@@ -340,7 +344,7 @@ async fn audit_export(
             }),
         )
         .await?;
-    Ok(())
+    Ok(v)
 }
 
 fn attachment(content_type: &'static str, filename: String, body: String) -> Response {
@@ -367,9 +371,7 @@ pub async fn takedown_csv(
     me: CurrentUser,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    me.require(CAMPAIGN_READERS)?;
-    let v = view(&state, &me, &raw).await?;
-    audit_export(&state, &me, &v, "csv").await?;
+    let v = exported(&state, &me, &raw, "csv").await?;
     let mut out = String::from(TAKEDOWN_HEADER);
     out.push('\n');
     for i in &v.indicators {
@@ -440,9 +442,7 @@ pub async fn stix(
     me: CurrentUser,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    me.require(CAMPAIGN_READERS)?;
-    let v = view(&state, &me, &raw).await?;
-    audit_export(&state, &me, &v, "stix").await?;
+    let v = exported(&state, &me, &raw, "stix").await?;
     let now = state.store_now().to_string();
     let identity = stix_id("identity", "posbon");
     let campaign = stix_id("campaign", &v.id.to_string());

@@ -28,7 +28,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cyber::{Detail, Indicator, IndicatorKind, ReportEntry, indicator_hash};
-use domain::fraud::{FraudIndicator, MAX_FRAUD_INDICATORS, MAX_FRAUD_NARRATIVE_CHARS};
+use domain::fraud::{FraudIndicator, MAX_FRAUD_NARRATIVE_CHARS};
 use domain::{
     Channel, FoundIn, FraudReport, FraudReportId, MahallaId, NewFraudReport, ReportStatus, Role,
     Timestamp,
@@ -41,11 +41,11 @@ use crate::AppState;
 use crate::api::covers;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, parse_id, query_i64};
+use crate::extract::{ApiJson, parse_id};
 use crate::fraud_pages;
 use crate::reports::{
-    Format, ModerateRequest, body_format, checked_code, random_code, status_json, too_many,
-    with_retry_after,
+    Format, ModerateRequest, body_format, checked_code, list_query, page_of, random_code,
+    show_contact, status_json, too_many, with_retry_after,
 };
 use crate::threat::Threats;
 
@@ -258,41 +258,13 @@ fn mask_cards(text: &str, x: &cyber::Extraction) -> String {
 /// Checks a submission and turns it into what is stored: typed indicators normalised (a wrong
 /// one refused, naming its field), the narrative's indicators extracted and its card numbers
 /// masked, the contact normalised, the mahalla checked.
-pub async fn check_submission(state: &AppState, s: Submission) -> Result<NewFraudReport, Refusal> {
-    let n = s.narrative.chars().count();
-    if s.narrative.trim().is_empty() {
-        return Err(refuse(
-            "narrative",
-            "what happened is empty",
-            "say what happened: who contacted you, how, what they asked for",
-        ));
-    }
-    if n > MAX_FRAUD_NARRATIVE_CHARS {
-        return Err(refuse(
-            "narrative",
-            format!(
-                "what happened is {n} characters long; at most {MAX_FRAUD_NARRATIVE_CHARS} are taken"
-            ),
-            "shorten it: the phone numbers, cards and links matter most",
-        ));
-    }
-    if let Some(c) = s
-        .narrative
-        .chars()
-        .find(|c| c.is_control() && *c != '\n' && *c != '\r' && *c != '\t')
-    {
-        return Err(refuse(
-            "narrative",
-            format!("what happened contains the control character {c:?}"),
-            "remove it (paste the text as plain text) and send the report again",
-        ));
-    }
-    if !(0..=domain::fraud::MAX_AMOUNT_TIYIN).contains(&s.amount_lost) {
-        return Err(refuse(
-            "amount_lost",
-            "the amount lost is negative or impossibly large",
-            "give the amount in tiyin (so'm × 100) as a whole number, 0 if nothing was lost",
-        ));
+pub async fn check_submission(
+    state: &AppState,
+    mut s: Submission,
+) -> Result<NewFraudReport, Refusal> {
+    // Browsers send a textarea's line breaks as CRLF; one form of line break is kept.
+    if s.narrative.contains('\r') {
+        s.narrative = s.narrative.replace("\r\n", "\n").replace('\r', "\n");
     }
     if state.store.get_mahalla(s.mahalla).await?.is_none() {
         return Err(refuse(
@@ -351,16 +323,6 @@ pub async fn check_submission(state: &AppState, s: Submission) -> Result<NewFrau
     for i in &x.indicators {
         push(stored_indicator(i, FoundIn::Text));
     }
-    if found.len() > MAX_FRAUD_INDICATORS {
-        return Err(refuse(
-            "narrative",
-            format!(
-                "the report names {} phone numbers, cards, links and accounts; at most {MAX_FRAUD_INDICATORS} are taken",
-                found.len()
-            ),
-            "keep the ones the fraudster used and send the report again",
-        ));
-    }
     let report = NewFraudReport {
         occurred_at: s.occurred_at,
         amount_lost: s.amount_lost,
@@ -371,13 +333,37 @@ pub async fn check_submission(state: &AppState, s: Submission) -> Result<NewFrau
         indicators: found,
         idempotency_key,
     };
-    report.validate(state.store_now()).map_err(|e| {
-        Refusal::from(ApiError::bad_request(
-            e.to_string(),
-            "correct it and send the report again",
-        ))
-    })?;
+    report.validate(state.store_now()).map_err(refusal_of)?;
     Ok(report)
+}
+
+/// A domain rule's refusal, naming the field it concerns and how to put it right.
+fn refusal_of(e: domain::DomainError) -> Refusal {
+    let what = match &e {
+        domain::DomainError::Invalid { what, .. } => *what,
+        _ => "",
+    };
+    let (field, fix) = match what {
+        "what happened" => (
+            "narrative",
+            "say what happened in plain text (no control characters), shortening pasted messages to the parts that matter",
+        ),
+        "amount lost" => (
+            "amount_lost",
+            "give the amount in tiyin (so'm × 100) as a whole number, 0 if nothing was lost",
+        ),
+        "when it happened" => ("occurred_at", "give the date and time it happened"),
+        "contact" => (
+            "contact",
+            "give a phone number or an e-mail address, or leave it empty",
+        ),
+        "report" => (
+            "indicators",
+            "keep the phone numbers, cards, links and accounts the fraudster used and send the report again",
+        ),
+        _ => ("report", "correct it and send the report again"),
+    };
+    refuse(field, e.to_string(), fix)
 }
 
 /// Stores the report under a fresh code (drawing again in the unlikely case it is taken).
@@ -557,29 +543,17 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     me.require(FRAUD_MODERATORS)?;
-    let filter = match q.get("status").map(String::as_str) {
-        None | Some("pending") => ReportFilter::Pending,
-        Some("all") => ReportFilter::All,
-        Some(s) => ReportFilter::Only(s.parse::<ReportStatus>().map_err(|_| {
-            ApiError::bad_request(
-                format!("query parameter status={s:?} is not a report status"),
-                "use status=pending (the default), received, under_review, accepted, rejected or all",
-            )
-        })?),
-    };
-    let limit = query_i64(&q, "limit", 1, 500)?.unwrap_or(50);
-    let after = query_i64(&q, "after", 0, i64::MAX)?.map(FraudReportId);
+    let lq = list_query(&q)?;
     let reports = state
         .store
-        .list_fraud_reports(&me.user.scope, filter, after, limit as u32)
+        .list_fraud_reports(
+            &me.user.scope,
+            lq.filter,
+            lq.after.map(FraudReportId),
+            lq.limit,
+        )
         .await?;
-    let next_after = if reports.len() as i64 == limit {
-        reports.last().map(|r| r.id)
-    } else {
-        None
-    };
-    let rows: Vec<Value> = reports.iter().map(moderator_view).collect();
-    Ok(Json(json!({ "reports": rows, "next_after": next_after })))
+    Ok(page_of(&reports, lq.limit, |r| r.id.0, moderator_view))
 }
 
 /// `GET /api/fraud-reports/{id}`: one report with its contact, if any (each showing audited).
@@ -591,20 +565,16 @@ pub async fn get(
     me.require(FRAUD_MODERATORS)?;
     let r = report_in_scope(&state, &me, &raw).await?;
     let mut v = moderator_view(&r);
-    if let Some(c) = &r.contact {
-        state
-            .store
-            .audit_append(
-                &me.actor(),
-                "fraud.contact_view",
-                &format!("fraud_report:{}", r.id),
-                &json!({ "code": r.code }),
-            )
-            .await?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("contact".into(), json!(c));
-        }
-    }
+    let target = format!("fraud_report:{}", r.id);
+    show_contact(
+        &state,
+        &me,
+        &mut v,
+        r.contact.as_deref(),
+        ("fraud.contact_view", &target),
+        &r.code,
+    )
+    .await?;
     Ok(Json(json!({ "report": v })))
 }
 
@@ -852,7 +822,10 @@ mod tests {
         assert!(!masked.contains("4111-1111-1111-1111"), "{masked}");
         assert!(!masked.contains("4111 1111 1111 1112"), "{masked}");
         assert!(masked.contains("411111\u{2026}1111"), "{masked}");
-        assert!(masked.contains("I sent 1 500 000 to"), "{masked}");
+        assert!(
+            masked.starts_with("I sent 1 500 000 so'm to 411111"),
+            "{masked}"
+        );
         assert!(
             domain::fraud::longest_digit_run(&masked.replace([' ', '-'], "")) < 11,
             "{masked}"

@@ -619,6 +619,22 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     me.require(REPORT_MODERATORS)?;
+    let lq = list_query(&q)?;
+    let reports = state
+        .store
+        .list_reports(&me.user.scope, lq.filter, lq.after.map(ReportId), lq.limit)
+        .await?;
+    Ok(page_of(&reports, lq.limit, |r| r.id.0, moderator_view))
+}
+
+/// What a moderation list asks for: `status` (pending by default), `after` an id, `limit`.
+pub(crate) struct ListQuery {
+    pub filter: ReportFilter,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+pub(crate) fn list_query(q: &HashMap<String, String>) -> ApiResult<ListQuery> {
     let filter = match q.get("status").map(String::as_str) {
         None | Some("pending") => ReportFilter::Pending,
         Some("all") => ReportFilter::All,
@@ -629,19 +645,27 @@ pub async fn list(
             )
         })?),
     };
-    let limit = query_i64(&q, "limit", 1, 500)?.unwrap_or(50);
-    let after = query_i64(&q, "after", 0, i64::MAX)?.map(ReportId);
-    let reports = state
-        .store
-        .list_reports(&me.user.scope, filter, after, limit as u32)
-        .await?;
-    let next_after = if reports.len() as i64 == limit {
-        reports.last().map(|r| r.id)
+    Ok(ListQuery {
+        filter,
+        after: query_i64(q, "after", 0, i64::MAX)?,
+        limit: query_i64(q, "limit", 1, 500)?.unwrap_or(50) as u32,
+    })
+}
+
+/// A page of a moderation list: each row's view, and the id to go on after when it is full.
+pub(crate) fn page_of<T>(
+    rows: &[T],
+    limit: u32,
+    id: impl Fn(&T) -> i64,
+    view: impl Fn(&T) -> Value,
+) -> Json<Value> {
+    let next_after = if rows.len() == limit as usize {
+        rows.last().map(&id)
     } else {
         None
     };
-    let rows: Vec<Value> = reports.iter().map(moderator_view).collect();
-    Ok(Json(json!({ "reports": rows, "next_after": next_after })))
+    let rows: Vec<Value> = rows.iter().map(view).collect();
+    Json(json!({ "reports": rows, "next_after": next_after }))
 }
 
 /// `GET /api/reports/{id}`: one report with its contact, if any; showing a contact is audited.
@@ -653,21 +677,40 @@ pub async fn get(
     me.require(REPORT_MODERATORS)?;
     let r = report_in_scope(&state, &me, &raw).await?;
     let mut v = moderator_view(&r);
-    if let Some(c) = &r.contact {
-        state
-            .store
-            .audit_append(
-                &me.actor(),
-                "report.contact_view",
-                &format!("report:{}", r.id),
-                &json!({ "code": r.code }),
-            )
-            .await?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("contact".into(), json!(c));
-        }
-    }
+    let target = format!("report:{}", r.id);
+    show_contact(
+        &state,
+        &me,
+        &mut v,
+        r.contact.as_deref(),
+        ("report.contact_view", &target),
+        &r.code,
+    )
+    .await?;
     Ok(Json(json!({ "report": v })))
+}
+
+/// Puts a report's contact, if any, into a moderator's view of it, after auditing the showing
+/// (`action` on `target`, with the report's code).
+pub(crate) async fn show_contact(
+    state: &AppState,
+    me: &CurrentUser,
+    view: &mut Value,
+    contact: Option<&str>,
+    (action, target): (&str, &str),
+    code: &ReportCode,
+) -> ApiResult<()> {
+    let Some(c) = contact else {
+        return Ok(());
+    };
+    state
+        .store
+        .audit_append(&me.actor(), action, target, &json!({ "code": code }))
+        .await?;
+    if let Some(o) = view.as_object_mut() {
+        o.insert("contact".into(), json!(c));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -273,7 +273,7 @@ async fn submit_status_and_pages(db: &TestDb) {
         ("channel", "marketplace"),
         (
             "narrative",
-            "A buyer on OLX sent a link to receive the payment.",
+            "A buyer on OLX sent a link\r\nto receive the payment.",
         ),
         (
             "link",
@@ -308,6 +308,10 @@ async fn submit_status_and_pages(db: &TestDb) {
     assert_eq!(stored.amount_lost, 150_000_000);
     assert_eq!(stored.mahalla, MAHALLA_B);
     assert_eq!(stored.channel, domain::Channel::Marketplace);
+    assert_eq!(
+        stored.narrative, "A buyer on OLX sent a link\nto receive the payment.",
+        "a browser's CRLF is kept as one line break"
+    );
     verify_audit(&fx).await;
 }
 

@@ -14,7 +14,14 @@ use crate::audit::AuditConn;
 use crate::codec::{DbTs, RowExt, word};
 use crate::error::{Error, Result, db};
 use crate::incidents::IncidentConn;
-use crate::reports::{Moderated, ReportFilter};
+use crate::reports::{Decision, Moderated, ModerationConn, ReportFilter, ReportTable};
+
+const FRAUD_REPORTS: ReportTable = ReportTable {
+    update: "UPDATE fraud_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
+             moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
+    action: "fraud.moderate",
+    target: "fraud_report",
+};
 
 /// `SELECT <every fraud report column> FROM fraud_reports r <rest>`, as one literal.
 macro_rules! select_fraud {
@@ -362,9 +369,8 @@ impl Store {
                 op: "moderate the fraud report",
                 message: e.to_string(),
             })?;
-            let (incident, reason, category, mahalla) = match m {
-                Moderation::Review => (None, None, None, None),
-                Moderation::Reject(r) => (None, Some(*r), None, None),
+            let accepted = match m {
+                Moderation::Review | Moderation::Reject(_) => None,
                 Moderation::Accept { category, mahalla } => {
                     let category = incident_category(*category)?;
                     let mahalla = mahalla.unwrap_or(report.mahalla);
@@ -382,41 +388,25 @@ impl Store {
                     let iid = tx
                         .insert_incident(&n, &actor, report.submitted_at, now)
                         .await?;
-                    (Some(iid), None, Some(category), Some(mahalla))
+                    Some((iid, category, mahalla))
                 }
             };
-            sqlx::query(
-                "UPDATE fraud_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
-                 moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
-            )
-            .bind(to.as_str())
-            .bind(reason.map(|r| r.as_str()))
-            .bind(moderator.0)
-            .bind(note)
-            .bind(incident)
-            .bind(DbTs(now))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("record the moderation"))?;
-            tx.append_audit(
-                now,
-                &actor,
-                "fraud.moderate",
-                &format!("fraud_report:{id}"),
-                &json!({
-                    "decision": m.word(),
-                    "from": from.as_str(),
-                    "to": to.as_str(),
-                    "reject_reason": reason.map(|r| r.as_str()),
-                    "incident": incident,
-                    "category": category.map(|c| c.as_str()),
-                    "mahalla": mahalla.map(|m| m.0),
-                    "note": note,
-                }),
+            tx.record_decision(
+                &FRAUD_REPORTS,
+                &Decision {
+                    id: id.0,
+                    m,
+                    note,
+                    moderator,
+                    actor: &actor,
+                    now,
+                    from,
+                    to,
+                    accepted,
+                },
             )
             .await?;
-            incident
+            accepted.map(|a| a.0)
         });
         let report = self.get_fraud_report(id).await?.ok_or(Error::NotFound {
             what: "fraud report",

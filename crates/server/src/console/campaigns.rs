@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use domain::{Category, RejectReason, Timestamp};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::html::Html;
+use super::reports::ModerateForm;
 use super::show as s;
 use super::{PageResult, Viewer, label, page, redirect};
 use crate::AppState;
@@ -20,7 +20,6 @@ use crate::campaigns::CAMPAIGN_READERS;
 use crate::extract::ApiJson;
 use crate::fraud::FRAUD_MODERATORS;
 use crate::html;
-use crate::reports::ModerateRequest;
 
 /// So'm from a JSON tiyin amount.
 fn som(v: &Value) -> String {
@@ -225,17 +224,6 @@ pub async fn queue(State(state): State<AppState>, v: Viewer) -> PageResult {
     Ok(page(&v, "/console/fraud-reports", "Fraud reports", &body))
 }
 
-#[derive(Deserialize)]
-pub struct ModerateForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    decision: String,
-    #[serde(default)]
-    category: Option<Category>,
-    #[serde(default)]
-    reason: Option<RejectReason>,
-}
-
 /// `POST /console/fraud-reports/{id}/moderate`
 pub async fn moderate(
     State(state): State<AppState>,
@@ -244,14 +232,7 @@ pub async fn moderate(
     Form(f): Form<ModerateForm>,
 ) -> PageResult {
     v.require(FRAUD_MODERATORS)?;
-    v.check_csrf(&f.csrf)?;
-    let req = ModerateRequest {
-        decision: f.decision,
-        category: f.category,
-        mahalla: None,
-        reason: f.reason,
-        note: String::new(),
-    };
+    let req = f.checked(&v)?;
     let _ = crate::fraud::moderate(State(state), v.me.clone(), Path(raw), ApiJson(req)).await?;
     Ok(redirect("/console/fraud-reports"))
 }
