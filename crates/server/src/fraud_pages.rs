@@ -875,6 +875,8 @@ pub async fn check_page(Query(q): Query<HashMap<String, String>>) -> Response {
          <label for=\"check-value\">{l_value}</label><input type=\"text\" id=\"check-value\" autocomplete=\"off\" spellcheck=\"false\" required>\
          <button type=\"submit\">{l_button}</button></form>\
          <div id=\"check-result\" role=\"status\" aria-live=\"polite\" tabindex=\"-1\"></div>\
+         <style>#check-result.found,#check-result.error{{border:2px solid #b00;background:#fee;padding:.6rem;margin-top:1rem}}\
+         #check-result.clear{{border:2px solid #1e6b3a;background:#e5f4ea;padding:.6rem;margin-top:1rem}}</style>\
          <p><a href=\"/fraud?lang={l}\">{report}</a></p>{advice}\
          <script src=\"/public/check.js\"></script>",
         title = esc(t.check_title),
