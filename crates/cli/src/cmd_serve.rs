@@ -142,6 +142,7 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             (Some(s), c)
         };
         let state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
+        server::fraud::load_threats(&store, &state.threats).await?;
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;

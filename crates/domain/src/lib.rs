@@ -8,6 +8,7 @@
 //! - [`precision`]: how often each rule's and camera's alerts were confirmed, with the uncertainty.
 //! - [`camera`]: cameras and the events the pipeline reports from them.
 //! - [`report`]: citizen reports, their reference codes and moderation.
+//! - [`fraud`]: victims' reports of fraud and the fraudsters' identifiers in them.
 //! - [`evidence`]: access requests for unredacted originals (a case, a second person, expiry).
 //! - [`audit`]: the hash-chained audit log and its verifier.
 //! - [`time`]: timestamps as stored (UTC, microseconds) and an injectable clock.
@@ -20,6 +21,7 @@ pub mod attachment;
 pub mod audit;
 pub mod camera;
 pub mod evidence;
+pub mod fraud;
 pub mod geo;
 pub mod incident;
 pub mod precision;
@@ -40,6 +42,7 @@ pub use camera::{
 pub use evidence::{
     AccessDecision, AccessRequest, AccessRequestId, AccessStatus, NewAccessRequest,
 };
+pub use fraud::{Channel, FoundIn, FraudIndicator, FraudReport, FraudReportId, NewFraudReport};
 pub use geo::{
     Area, District, DistrictId, GeoPoint, Lang, Mahalla, MahallaId, Names, NewMahalla, Region,
     RegionId,

@@ -26,15 +26,19 @@ pub mod api;
 pub mod attachments;
 pub mod auth;
 pub mod cameras;
+pub mod campaigns;
 pub mod console;
 pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod evidence_access;
 pub mod extract;
+pub mod fraud;
+pub mod fraud_pages;
 pub mod geography;
 pub mod metrics;
 pub mod openapi;
+mod openapi_fraud;
 mod openapi_reports;
 pub mod public_pages;
 pub mod reports;
@@ -267,6 +271,32 @@ fn routes() -> Routes {
         "/api/incidents/{id}/attachments/{aid}",
         get(attachments::download),
     )
+    .add(
+        "POST",
+        "/public/fraud-reports",
+        post(fraud::submit).layer(DefaultBodyLimit::max(fraud::MAX_FRAUD_BYTES)),
+    )
+    .add("GET", "/public/fraud-reports/{code}", get(fraud::status))
+    .add("GET", "/public/check/{prefix}", get(fraud::check))
+    .add("GET", "/public/check.js", get(fraud_pages::check_js))
+    .add("GET", "/fraud", get(fraud_pages::fraud_page))
+    .add("GET", "/fraud/status", get(fraud_pages::status_page))
+    .add("GET", "/check", get(fraud_pages::check_page))
+    .add("GET", "/api/fraud-reports", get(fraud::list))
+    .add("GET", "/api/fraud-reports/{id}", get(fraud::get))
+    .add(
+        "POST",
+        "/api/fraud-reports/{id}/moderate",
+        post(fraud::moderate),
+    )
+    .add("GET", "/api/campaigns", get(campaigns::list))
+    .add("GET", "/api/campaigns/{id}", get(campaigns::get))
+    .add(
+        "GET",
+        "/api/campaigns/{id}/takedown.csv",
+        get(campaigns::takedown_csv),
+    )
+    .add("GET", "/api/campaigns/{id}/stix.json", get(campaigns::stix))
     .add_console()
 }
 

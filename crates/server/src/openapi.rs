@@ -63,6 +63,11 @@ pub fn document() -> Value {
     for (path, item) in crate::attachments::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    merge(
+        &mut doc,
+        crate::openapi_fraud::paths(),
+        crate::openapi_fraud::schemas(),
+    );
     doc
 }
 

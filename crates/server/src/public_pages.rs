@@ -34,14 +34,14 @@ impl Lang {
             _ => Lang::Uz,
         }
     }
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Uz => "uz",
             Lang::Ru => "ru",
             Lang::En => "en",
         }
     }
-    fn names(self) -> domain::Lang {
+    pub(crate) fn names(self) -> domain::Lang {
         match self {
             Lang::Uz => domain::Lang::UzLatn,
             Lang::Ru => domain::Lang::Ru,
@@ -320,7 +320,13 @@ nav a{margin-right:.8rem}";
 
 /// A whole page. `here` is the page's own path and query without `lang` (e.g.
 /// `/report?district=9`), which the language links keep.
-fn page(lang: Lang, status: StatusCode, title: &str, body: &str, here: &str) -> Response {
+pub(crate) fn page(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    here: &str,
+) -> Response {
     let sep = if here.contains('?') { "&amp;" } else { "?" };
     let here = esc(here);
     let path_q = |l: &str| format!("{here}{sep}lang={l}");
@@ -361,9 +367,14 @@ fn page(lang: Lang, status: StatusCode, title: &str, body: &str, here: &str) -> 
 }
 
 fn error_box(t: &Text, e: &ApiError) -> String {
+    problem_box(t.problem, e)
+}
+
+/// An error's box on a public page, headed by `problem` (the page's word for it).
+pub(crate) fn problem_box(problem: &str, e: &ApiError) -> String {
     format!(
         "<div class=\"error\" role=\"alert\"><strong>{}:</strong> {}<br>{}</div>",
-        esc(t.problem),
+        esc(problem),
         esc(&e.error),
         esc(&e.fix)
     )
@@ -408,6 +419,15 @@ pub fn receipt_page(lang: Lang, code: &ReportCode, created: bool) -> Response {
 
 /// Step 1: choose the district (regions as groups).
 async fn district_step(state: &AppState, lang: Lang) -> Result<String, ApiError> {
+    district_picker(state, lang, "/report").await
+}
+
+/// A form that picks the district (regions as groups) and goes on to `action` with it.
+pub(crate) async fn district_picker(
+    state: &AppState,
+    lang: Lang,
+    action: &'static str,
+) -> Result<String, ApiError> {
     let t = text(lang);
     let mut options = String::new();
     let mut count = 0;
@@ -436,7 +456,7 @@ async fn district_step(state: &AppState, lang: Lang) -> Result<String, ApiError>
         return Ok(format!("<p>{}</p>", esc(t.no_places)));
     }
     Ok(format!(
-        "<form method=\"get\" action=\"/report\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+        "<form method=\"get\" action=\"{action}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label for=\"district\">{}</label><select id=\"district\" name=\"district\" required>{options}</select>\
          <button type=\"submit\">{}</button></form>",
         lang.code(),
@@ -446,7 +466,7 @@ async fn district_step(state: &AppState, lang: Lang) -> Result<String, ApiError>
 }
 
 /// The only district, when there is exactly one (then step 1 is skipped).
-async fn only_district(state: &AppState) -> Result<Option<DistrictId>, ApiError> {
+pub(crate) async fn only_district(state: &AppState) -> Result<Option<DistrictId>, ApiError> {
     let mut found = None;
     for region in state.store.list_regions().await? {
         for d in state.store.list_districts(region.id).await? {
@@ -459,7 +479,7 @@ async fn only_district(state: &AppState) -> Result<Option<DistrictId>, ApiError>
     Ok(found)
 }
 
-fn selected(on: bool) -> &'static str {
+pub(crate) fn selected(on: bool) -> &'static str {
     if on { " selected" } else { "" }
 }
 
@@ -643,48 +663,75 @@ pub async fn status_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = Lang::pick(q.get("lang").map(String::as_str));
-    let t = text(lang);
     let code = q.get("code").map(|c| c.trim()).filter(|c| !c.is_empty());
+    let found = match code {
+        Some(c) => Some(lookup(&state, peer.ip(), c).await.map(|r| PublicStatus {
+            code: r.code,
+            status: r.status,
+            reason: r.reject_reason,
+            submitted_at: r.submitted_at,
+        })),
+        None => None,
+    };
+    status_page_for(lang, code, found, "/report")
+}
+
+/// What a status page shows of a report: no more than the public JSON answer.
+pub(crate) struct PublicStatus {
+    pub code: ReportCode,
+    pub status: ReportStatus,
+    pub reason: Option<RejectReason>,
+    pub submitted_at: domain::Timestamp,
+}
+
+/// The status page of the reports sent through `base` (`/report`, `/fraud`): a form for the
+/// code, and what was `found` for the code typed.
+pub(crate) fn status_page_for(
+    lang: Lang,
+    code: Option<&str>,
+    found: Option<Result<PublicStatus, ApiError>>,
+    base: &'static str,
+) -> Response {
+    let t = text(lang);
     let mut result = String::new();
     let mut status = StatusCode::OK;
-    if let Some(code) = code {
-        match lookup(&state, peer.ip(), code).await {
-            Ok(r) => {
+    match found {
+        Some(Ok(r)) => {
+            let _ = write!(
+                result,
+                "<dl><dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd>{}</dd>",
+                esc(t.code),
+                esc(r.code.as_str()),
+                esc(t.status),
+                esc(status_text(lang, r.status)),
+            );
+            if let Some(reason) = r.reason {
                 let _ = write!(
                     result,
-                    "<dl><dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd>{}</dd>",
-                    esc(t.code),
-                    esc(r.code.as_str()),
-                    esc(t.status),
-                    esc(status_text(lang, r.status)),
-                );
-                if let Some(reason) = r.reject_reason {
-                    let _ = write!(
-                        result,
-                        "<dt>{}</dt><dd>{}</dd>",
-                        esc(t.reason),
-                        esc(reason_text(lang, reason))
-                    );
-                }
-                let _ = write!(
-                    result,
-                    "<dt>{}</dt><dd>{}</dd></dl>",
-                    esc(t.sent_on),
-                    esc(&r.submitted_at.to_string()[..10])
+                    "<dt>{}</dt><dd>{}</dd>",
+                    esc(t.reason),
+                    esc(reason_text(lang, reason))
                 );
             }
-            Err(e) => {
-                status = e.status;
-                result = error_box(t, &e);
-            }
+            let _ = write!(
+                result,
+                "<dt>{}</dt><dd>{}</dd></dl>",
+                esc(t.sent_on),
+                esc(&r.submitted_at.to_string()[..10])
+            );
         }
+        Some(Err(e)) => {
+            status = e.status;
+            result = error_box(t, &e);
+        }
+        None => {}
     }
     let body = format!(
-        "<h1>{}</h1>{result}<form method=\"get\" action=\"/report/status\">\
+        "<h1>{}</h1>{result}<form method=\"get\" action=\"{base}/status\">\
          <input type=\"hidden\" name=\"lang\" value=\"{}\">\
          <label for=\"code\">{}</label><input type=\"text\" id=\"code\" name=\"code\" value=\"{}\" \
          autocapitalize=\"characters\" autocomplete=\"off\" spellcheck=\"false\" required>\
-         <button type=\"submit\">{}</button></form><p><a href=\"/report?lang={}\">{}</a></p>",
+         <button type=\"submit\">{}</button></form><p><a href=\"{base}?lang={}\">{}</a></p>",
         esc(t.status_title),
         lang.code(),
         esc(t.code),
@@ -694,14 +741,14 @@ pub async fn status_page(
         esc(t.new_report),
     );
     let here = match code {
-        Some(c) => format!("/report/status?code={}", encode_query(c)),
-        None => "/report/status".to_owned(),
+        Some(c) => format!("{base}/status?code={}", encode_query(c)),
+        None => format!("{base}/status"),
     };
     page(lang, status, t.status_title, &body, &here)
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode_query(s: &str) -> String {
+pub(crate) fn encode_query(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

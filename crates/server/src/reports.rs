@@ -161,7 +161,7 @@ impl PublicLimiter {
     }
 }
 
-fn too_many(why: Limited, limits: &ReportLimits) -> ApiError {
+pub(crate) fn too_many(why: Limited, limits: &ReportLimits) -> ApiError {
     let minutes = limits.submit_window.as_secs().div_ceil(60);
     match why {
         Limited::Address => ApiError::new(
@@ -182,7 +182,7 @@ fn too_many(why: Limited, limits: &ReportLimits) -> ApiError {
     }
 }
 
-fn with_retry_after(mut r: Response, secs: u64) -> Response {
+pub(crate) fn with_retry_after(mut r: Response, secs: u64) -> Response {
     if let Ok(v) = secs.to_string().parse() {
         r.headers_mut().insert(RETRY_AFTER, v);
     }
@@ -372,7 +372,7 @@ async fn new_report(state: &AppState, j: ReportJson) -> ApiResult<NewReport> {
 }
 
 /// 50 random bits as a code.
-fn random_code() -> ReportCode {
+pub(crate) fn random_code() -> ReportCode {
     let mut b = [0u8; 8];
     getrandom::getrandom(&mut b).expect("the operating system's random number generator failed");
     ReportCode::from_bits(u64::from_le_bytes(b) & ((1 << 50) - 1))
@@ -393,12 +393,12 @@ async fn store_report(state: &AppState, r: &NewReport) -> ApiResult<store::Submi
     }
 }
 
-enum Format {
+pub(crate) enum Format {
     Json,
     Form,
 }
 
-fn body_format(headers: &HeaderMap) -> Option<Format> {
+pub(crate) fn body_format(headers: &HeaderMap) -> Option<Format> {
     let ct = headers.get(CONTENT_TYPE)?.to_str().ok()?;
     let mime = ct.split(';').next()?.trim().to_ascii_lowercase();
     match mime.as_str() {
@@ -516,18 +516,41 @@ fn public_receipt(s: &store::Submitted) -> Value {
 
 /// What the public may know of a report: its status and, if not accepted, the public reason.
 pub fn public_status(r: &Report) -> Value {
+    status_json(&r.code, r.status, r.reject_reason, r.submitted_at)
+}
+
+/// The public status of any report with a code (citizen or fraud).
+pub(crate) fn status_json(
+    code: &ReportCode,
+    status: ReportStatus,
+    reason: Option<RejectReason>,
+    submitted_at: Timestamp,
+) -> Value {
     json!({
-        "code": r.code,
-        "status": r.status,
-        "status_text": r.status.public_text(),
-        "reason": r.reject_reason,
-        "reason_text": r.reject_reason.map(|x| x.public_text()),
-        "submitted_on": &r.submitted_at.to_string()[..10],
+        "code": code,
+        "status": status,
+        "status_text": status.public_text(),
+        "reason": reason,
+        "reason_text": reason.map(|x| x.public_text()),
+        "submitted_on": &submitted_at.to_string()[..10],
     })
 }
 
 /// Looks a code up for the public, counting the look-up against the address's limit.
 pub async fn lookup(state: &AppState, ip: IpAddr, raw: &str) -> ApiResult<Report> {
+    let code = checked_code(state, ip, raw)?;
+    state.store.get_report_by_code(&code).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no report has the code {code}"),
+            "check the code as it was given when the report was sent",
+        )
+    })
+}
+
+/// A code typed by the public, read forgivingly, after counting the look-up against the
+/// address's limit (429 past it).
+pub(crate) fn checked_code(state: &AppState, ip: IpAddr, raw: &str) -> ApiResult<ReportCode> {
     if !state.report_limiter.allow_lookup(ip) {
         let l = state.report_limiter.limits();
         return Err(ApiError::new(
@@ -539,17 +562,10 @@ pub async fn lookup(state: &AppState, ip: IpAddr, raw: &str) -> ApiResult<Report
             "wait a minute and try again",
         ));
     }
-    let code = ReportCode::parse(raw).map_err(|e| {
+    ReportCode::parse(raw).map_err(|e| {
         bad(
             e.to_string(),
             "type the code as it was given when the report was sent, e.g. R-7KQ4M-2XD9P",
-        )
-    })?;
-    state.store.get_report_by_code(&code).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no report has the code {code}"),
-            "check the code as it was given when the report was sent",
         )
     })
 }
@@ -603,6 +619,22 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     me.require(REPORT_MODERATORS)?;
+    let lq = list_query(&q)?;
+    let reports = state
+        .store
+        .list_reports(&me.user.scope, lq.filter, lq.after.map(ReportId), lq.limit)
+        .await?;
+    Ok(page_of(&reports, lq.limit, |r| r.id.0, moderator_view))
+}
+
+/// What a moderation list asks for: `status` (pending by default), `after` an id, `limit`.
+pub(crate) struct ListQuery {
+    pub filter: ReportFilter,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+pub(crate) fn list_query(q: &HashMap<String, String>) -> ApiResult<ListQuery> {
     let filter = match q.get("status").map(String::as_str) {
         None | Some("pending") => ReportFilter::Pending,
         Some("all") => ReportFilter::All,
@@ -613,19 +645,27 @@ pub async fn list(
             )
         })?),
     };
-    let limit = query_i64(&q, "limit", 1, 500)?.unwrap_or(50);
-    let after = query_i64(&q, "after", 0, i64::MAX)?.map(ReportId);
-    let reports = state
-        .store
-        .list_reports(&me.user.scope, filter, after, limit as u32)
-        .await?;
-    let next_after = if reports.len() as i64 == limit {
-        reports.last().map(|r| r.id)
+    Ok(ListQuery {
+        filter,
+        after: query_i64(q, "after", 0, i64::MAX)?,
+        limit: query_i64(q, "limit", 1, 500)?.unwrap_or(50) as u32,
+    })
+}
+
+/// A page of a moderation list: each row's view, and the id to go on after when it is full.
+pub(crate) fn page_of<T>(
+    rows: &[T],
+    limit: u32,
+    id: impl Fn(&T) -> i64,
+    view: impl Fn(&T) -> Value,
+) -> Json<Value> {
+    let next_after = if rows.len() == limit as usize {
+        rows.last().map(&id)
     } else {
         None
     };
-    let rows: Vec<Value> = reports.iter().map(moderator_view).collect();
-    Ok(Json(json!({ "reports": rows, "next_after": next_after })))
+    let rows: Vec<Value> = rows.iter().map(view).collect();
+    Json(json!({ "reports": rows, "next_after": next_after }))
 }
 
 /// `GET /api/reports/{id}`: one report with its contact, if any; showing a contact is audited.
@@ -637,21 +677,40 @@ pub async fn get(
     me.require(REPORT_MODERATORS)?;
     let r = report_in_scope(&state, &me, &raw).await?;
     let mut v = moderator_view(&r);
-    if let Some(c) = &r.contact {
-        state
-            .store
-            .audit_append(
-                &me.actor(),
-                "report.contact_view",
-                &format!("report:{}", r.id),
-                &json!({ "code": r.code }),
-            )
-            .await?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("contact".into(), json!(c));
-        }
-    }
+    let target = format!("report:{}", r.id);
+    show_contact(
+        &state,
+        &me,
+        &mut v,
+        r.contact.as_deref(),
+        ("report.contact_view", &target),
+        &r.code,
+    )
+    .await?;
     Ok(Json(json!({ "report": v })))
+}
+
+/// Puts a report's contact, if any, into a moderator's view of it, after auditing the showing
+/// (`action` on `target`, with the report's code).
+pub(crate) async fn show_contact(
+    state: &AppState,
+    me: &CurrentUser,
+    view: &mut Value,
+    contact: Option<&str>,
+    (action, target): (&str, &str),
+    code: &ReportCode,
+) -> ApiResult<()> {
+    let Some(c) = contact else {
+        return Ok(());
+    };
+    state
+        .store
+        .audit_append(&me.actor(), action, target, &json!({ "code": code }))
+        .await?;
+    if let Some(o) = view.as_object_mut() {
+        o.insert("contact".into(), json!(c));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -679,6 +738,24 @@ pub async fn moderate(
 ) -> ApiResult<Json<Value>> {
     me.require(REPORT_MODERATORS)?;
     let report = report_in_scope(&state, &me, &raw).await?;
+    let m = moderation_of(&state, &me, &req).await?;
+    let done = state
+        .store
+        .moderate_report(report.id, &m, &req.note, me.user.id)
+        .await?;
+    Ok(Json(json!({
+        "report": moderator_view(&done.report),
+        "incident": done.incident,
+    })))
+}
+
+/// The decision a moderation request asks for, checked: an accepting moderator's mahalla must
+/// be in scope (403), and each decision takes only its own fields (400).
+pub(crate) async fn moderation_of(
+    state: &AppState,
+    me: &CurrentUser,
+    req: &ModerateRequest,
+) -> ApiResult<Moderation> {
     let reasons = RejectReason::ALL
         .iter()
         .map(|r| r.as_str())
@@ -693,7 +770,7 @@ pub async fn moderate(
                 ));
             }
             if let Some(mh) = req.mahalla
-                && !covers(&state, &me, mh).await?
+                && !covers(state, me, mh).await?
             {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -729,12 +806,5 @@ pub async fn moderate(
             ));
         }
     };
-    let done = state
-        .store
-        .moderate_report(report.id, &m, &req.note, me.user.id)
-        .await?;
-    Ok(Json(json!({
-        "report": moderator_view(&done.report),
-        "incident": done.incident,
-    })))
+    Ok(m)
 }

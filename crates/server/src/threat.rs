@@ -6,17 +6,29 @@
 //! under a key ([`cyber::CardKey`]) that must stay the same across restarts, so that a card
 //! reported last month matches the same card today: [`load_card_key`] keeps it in a file.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use anyhow::Context;
 use cyber::ThreatIndex;
-use cyber::{CardKey, Extractor, Indicator};
+use cyber::{CardKey, Extractor, Indicator, IndicatorKind, ReportEntry};
 
 /// The extractor (with the card key) and the index of reported indicators.
 pub struct Threats {
     extractor: Extractor,
     index: RwLock<ThreatIndex>,
+    /// What the public check says of a hash besides its presence (see [`CheckInfo`]).
+    info: RwLock<HashMap<[u8; 32], CheckInfo>>,
+}
+
+/// What the public check answers about a reported hash: its kind of indicator and the
+/// channels of the reports that named it (bits of `domain::Channel`), so the page can give
+/// advice for that kind of scam. Hashes added through [`Threats::add_report`] have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub kind: IndicatorKind,
+    pub channels: u16,
 }
 
 impl std::fmt::Debug for Threats {
@@ -33,6 +45,7 @@ impl Threats {
         Threats {
             extractor: Extractor::new(card_key),
             index: RwLock::new(ThreatIndex::new()),
+            info: RwLock::default(),
         }
     }
 
@@ -58,6 +71,37 @@ impl Threats {
     ) -> cyber::Linked {
         let mut w = self.index.write().unwrap_or_else(|p| p.into_inner());
         w.add_indicators(id, time, loss, indicators)
+    }
+
+    /// Adds one report from its hashes (idempotent per `e.id`), as stored reports are loaded:
+    /// `kinds` names the kind of each hash for the public check, `channels` the report's
+    /// channel bits.
+    pub fn add_entry(
+        &self,
+        e: &ReportEntry<'_>,
+        kinds: &[([u8; 32], IndicatorKind)],
+        channels: u16,
+    ) -> cyber::Linked {
+        let linked = {
+            let mut w = self.index.write().unwrap_or_else(|p| p.into_inner());
+            w.add(e)
+        };
+        let mut info = self.info.write().unwrap_or_else(|p| p.into_inner());
+        for (h, kind) in kinds {
+            info.entry(*h)
+                .and_modify(|i| i.channels |= channels)
+                .or_insert(CheckInfo {
+                    kind: *kind,
+                    channels,
+                });
+        }
+        linked
+    }
+
+    /// What the public check says of a reported hash, if it was added with [`Threats::add_entry`].
+    pub fn check_info(&self, hash: &[u8; 32]) -> Option<CheckInfo> {
+        let info = self.info.read().unwrap_or_else(|p| p.into_inner());
+        info.get(hash).copied()
     }
 }
 

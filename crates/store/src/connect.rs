@@ -48,6 +48,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "incident_attachments",
         include_str!("../migrations/sqlite/0006_incident_attachments.sql"),
     ),
+    (
+        8,
+        "fraud_reports",
+        include_str!("../migrations/sqlite/0008_fraud_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -79,6 +84,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "incident_attachments",
         include_str!("../migrations/postgres/0006_incident_attachments.sql"),
+    ),
+    (
+        8,
+        "fraud_reports",
+        include_str!("../migrations/postgres/0008_fraud_reports.sql"),
     ),
 ];
 

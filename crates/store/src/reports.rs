@@ -4,9 +4,11 @@
 use domain::{
     Actor, Affected, Category, DomainError, Incident, IncidentId, MahallaId, Moderation,
     NewIncident, NewReport, RejectReason, Report, ReportCode, ReportId, ReportStatus, Scope,
-    Source, UserId,
+    Source, Timestamp, UserId,
 };
 use serde_json::json;
+
+use sqlx::{PgConnection, SqliteConnection};
 
 use crate::Store;
 use crate::audit::AuditConn;
@@ -67,12 +69,127 @@ pub struct Submitted {
     pub created: bool,
 }
 
-/// What [`Store::moderate_report`] did.
+/// What [`Store::moderate_report`] (or `moderate_fraud_report`) did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Moderated {
-    pub report: Report,
+pub struct Moderated<R = Report> {
+    pub report: R,
     /// The incident an accepted report became.
     pub incident: Option<Incident>,
+}
+
+impl ReportFilter {
+    /// The two statuses a list query keeps (`$3`, `$4`), both `None` for all.
+    pub(crate) fn statuses(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            ReportFilter::Pending => (
+                Some(ReportStatus::Received.as_str()),
+                Some(ReportStatus::UnderReview.as_str()),
+            ),
+            ReportFilter::Only(s) => (Some(s.as_str()), Some(s.as_str())),
+            ReportFilter::All => (None, None),
+        }
+    }
+}
+
+/// Where a kind of report is moderated: its row's update (`$1` status, `$2` reject reason, `$3`
+/// moderator, `$4` note, `$5` incident, `$6` time, `$7` id) and its audit words.
+pub(crate) struct ReportTable {
+    pub update: &'static str,
+    pub action: &'static str,
+    pub target: &'static str,
+}
+
+const CITIZEN_REPORTS: ReportTable = ReportTable {
+    update: "UPDATE citizen_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
+             moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
+    action: "report.moderate",
+    target: "report",
+};
+
+/// A moderator's decision as it is written.
+#[derive(Clone, Copy)]
+pub(crate) struct Decision<'a> {
+    pub id: i64,
+    pub m: &'a Moderation,
+    pub note: &'a str,
+    pub moderator: UserId,
+    pub actor: &'a str,
+    pub now: Timestamp,
+    pub from: ReportStatus,
+    pub to: ReportStatus,
+    /// What an acceptance recorded: the incident, its category and mahalla.
+    pub accepted: Option<(i64, Category, MahallaId)>,
+}
+
+/// Writing a decision inside a write transaction the caller holds (opened with
+/// `write_tx!(.., audit = true, ..)`): the report's row and the audit entry.
+pub(crate) trait ModerationConn {
+    async fn record_decision(&mut self, table: &ReportTable, d: &Decision<'_>) -> Result<()>;
+}
+
+macro_rules! impl_moderation_conn {
+    ($conn:ty) => {
+        impl ModerationConn for $conn {
+            async fn record_decision(
+                &mut self,
+                table: &ReportTable,
+                d: &Decision<'_>,
+            ) -> Result<()> {
+                let reason = match d.m {
+                    Moderation::Reject(r) => Some(*r),
+                    _ => None,
+                };
+                let incident = d.accepted.map(|a| a.0);
+                sqlx::query(table.update)
+                    .bind(d.to.as_str())
+                    .bind(reason.map(|r| r.as_str()))
+                    .bind(d.moderator.0)
+                    .bind(d.note)
+                    .bind(incident)
+                    .bind(DbTs(d.now))
+                    .bind(d.id)
+                    .execute(&mut *self)
+                    .await
+                    .map_err(db("record the moderation"))?;
+                self.append_audit(
+                    d.now,
+                    d.actor,
+                    table.action,
+                    &format!("{}:{}", table.target, d.id),
+                    &json!({
+                        "decision": d.m.word(),
+                        "from": d.from.as_str(),
+                        "to": d.to.as_str(),
+                        "reject_reason": reason.map(|r| r.as_str()),
+                        "incident": incident,
+                        "category": d.accepted.map(|a| a.1.as_str()),
+                        "mahalla": d.accepted.map(|a| a.2.0),
+                        "note": d.note,
+                    }),
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_moderation_conn!(SqliteConnection);
+impl_moderation_conn!(PgConnection);
+
+/// A moderator's note is internal and bounded.
+pub(crate) fn check_moderation_note(note: &str) -> Result<()> {
+    if note.chars().count() > domain::report::MAX_MODERATION_NOTE_CHARS {
+        return Err(DomainError::Invalid {
+            what: "moderation note",
+            reason: format!(
+                "is longer than {} characters",
+                domain::report::MAX_MODERATION_NOTE_CHARS
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 impl Store {
@@ -190,14 +307,7 @@ impl Store {
             Scope::District(_) => LIST_DISTRICT,
             Scope::Mahalla(_) => LIST_MAHALLA,
         };
-        let (s1, s2) = match filter {
-            ReportFilter::Pending => (
-                Some(ReportStatus::Received.as_str()),
-                Some(ReportStatus::UnderReview.as_str()),
-            ),
-            ReportFilter::Only(s) => (Some(s.as_str()), Some(s.as_str())),
-            ReportFilter::All => (None, None),
-        };
+        let (s1, s2) = filter.statuses();
         with_pool!(self, |pool, _pg| {
             let mut q = sqlx::query(sql)
                 .bind(after.map(|a| a.0))
@@ -226,16 +336,7 @@ impl Store {
         note: &str,
         moderator: UserId,
     ) -> Result<Moderated> {
-        if note.chars().count() > domain::report::MAX_MODERATION_NOTE_CHARS {
-            return Err(DomainError::Invalid {
-                what: "moderation note",
-                reason: format!(
-                    "is longer than {} characters",
-                    domain::report::MAX_MODERATION_NOTE_CHARS
-                ),
-            }
-            .into());
-        }
+        check_moderation_note(note)?;
         let now = self.now();
         let actor = Actor::User(moderator).to_string();
         let incident_id = write_tx!(self, audit = true, |tx, pg| {
@@ -258,9 +359,8 @@ impl Store {
                 op: "moderate the report",
                 message: e.to_string(),
             })?;
-            let (incident, reason, category, mahalla) = match m {
-                Moderation::Review => (None, None, None, None),
-                Moderation::Reject(r) => (None, Some(*r), None, None),
+            let accepted = match m {
+                Moderation::Review | Moderation::Reject(_) => None,
                 Moderation::Accept { category, mahalla } => {
                     let mahalla = mahalla.or(report.mahalla).ok_or_else(|| {
                         Error::Invalid(DomainError::Invalid {
@@ -284,41 +384,25 @@ impl Store {
                     let iid = tx
                         .insert_incident(&n, &actor, report.submitted_at, now)
                         .await?;
-                    (Some(iid), None, Some(category), Some(mahalla))
+                    Some((iid, category, mahalla))
                 }
             };
-            sqlx::query(
-                "UPDATE citizen_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
-                 moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
-            )
-            .bind(to.as_str())
-            .bind(reason.map(|r| r.as_str()))
-            .bind(moderator.0)
-            .bind(note)
-            .bind(incident)
-            .bind(DbTs(now))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("record the moderation"))?;
-            tx.append_audit(
-                now,
-                &actor,
-                "report.moderate",
-                &format!("report:{id}"),
-                &json!({
-                    "decision": m.word(),
-                    "from": from.as_str(),
-                    "to": to.as_str(),
-                    "reject_reason": reason.map(|r| r.as_str()),
-                    "incident": incident,
-                    "category": category.map(|c| c.as_str()),
-                    "mahalla": mahalla.map(|m| m.0),
-                    "note": note,
-                }),
+            tx.record_decision(
+                &CITIZEN_REPORTS,
+                &Decision {
+                    id: id.0,
+                    m,
+                    note,
+                    moderator,
+                    actor: &actor,
+                    now,
+                    from,
+                    to,
+                    accepted,
+                },
             )
             .await?;
-            incident
+            accepted.map(|a| a.0)
         });
         let report = self.get_report(id).await?.ok_or(Error::NotFound {
             what: "report",

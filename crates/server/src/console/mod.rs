@@ -36,6 +36,7 @@ mod attachments;
 mod audit;
 mod camera_page;
 mod cameras;
+mod campaigns;
 pub mod html;
 mod incidents;
 mod login;
@@ -216,6 +217,30 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
                 crate::attachments::MAX_UPLOAD_BODY_BYTES,
             )),
         ),
+        ep(
+            "GET",
+            "/console/campaigns",
+            "Fraud campaigns touching the user's scope",
+            get(campaigns::list),
+        ),
+        ep(
+            "GET",
+            "/console/campaigns/{id}",
+            "One fraud campaign with its time line, indicators and reports",
+            get(campaigns::detail),
+        ),
+        ep(
+            "GET",
+            "/console/fraud-reports",
+            "Victims' fraud reports waiting for moderation",
+            get(campaigns::queue),
+        ),
+        ep(
+            "POST",
+            "/console/fraud-reports/{id}/moderate",
+            "Accept or reject a victim's fraud report (form)",
+            post(campaigns::moderate),
+        ),
     ]
 }
 
@@ -289,6 +314,18 @@ pub const NAV: &[NavItem] = &[
         label: "Audit log",
         label_uz: "Audit jurnali",
         roles: AUDIT_READERS,
+    },
+    NavItem {
+        path: "/console/campaigns",
+        label: "Campaigns",
+        label_uz: "Firibgarlik kampaniyalari",
+        roles: crate::campaigns::CAMPAIGN_READERS,
+    },
+    NavItem {
+        path: "/console/fraud-reports",
+        label: "Fraud reports",
+        label_uz: "Firibgarlik xabarlari",
+        roles: crate::fraud::FRAUD_MODERATORS,
     },
 ];
 

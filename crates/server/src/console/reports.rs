@@ -71,6 +71,20 @@ pub struct ModerateForm {
     reason: Option<RejectReason>,
 }
 
+impl ModerateForm {
+    /// The API's request, once the form's CSRF token is checked (citizen and fraud reports).
+    pub(super) fn checked(self, v: &Viewer) -> Result<ModerateRequest, super::PageError> {
+        v.check_csrf(&self.csrf)?;
+        Ok(ModerateRequest {
+            decision: self.decision,
+            category: self.category,
+            mahalla: None,
+            reason: self.reason,
+            note: String::new(),
+        })
+    }
+}
+
 /// `POST /console/reports/{id}/moderate`
 pub async fn moderate(
     State(state): State<AppState>,
@@ -79,14 +93,7 @@ pub async fn moderate(
     Form(f): Form<ModerateForm>,
 ) -> PageResult {
     v.require(REPORT_MODERATORS)?;
-    v.check_csrf(&f.csrf)?;
-    let req = ModerateRequest {
-        decision: f.decision,
-        category: f.category,
-        mahalla: None,
-        reason: f.reason,
-        note: String::new(),
-    };
+    let req = f.checked(&v)?;
     // the answer (the report and its incident) is shown by the page redirected to
     let _ = crate::reports::moderate(State(state), v.me.clone(), Path(raw), ApiJson(req)).await?;
     Ok(redirect("/console/reports"))
