@@ -374,12 +374,12 @@ fn hot_spots(d: &PeriodReportData, b: &mut Vec<Block>) {
     match &h.forecast {
         Some(f) => {
             b.push(Block::Para(format!(
-                "Forecast check: the hot spots of {} flagged {} mahallas ({} of the area) and \
+                "Forecast check: the hot spots of {} flagged {} ({} of the area) and \
                  caught {} of the {} incidents of {} (PAI {}, PEI* {}). The baseline, the \
                  mahallas with the most incidents in {} flagging the same area, reached PAI {}. \
                  {}",
                 f.training,
-                count(f.flagged),
+                if f.flagged == 1 { "1 mahalla".to_owned() } else { format!("{} mahallas", count(f.flagged)) },
                 percent(Some(f.area_share)),
                 fixed(Some(f.method.captured), 1),
                 fixed(Some(f.method.total), 0),

@@ -15,9 +15,9 @@ h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;bo
 .figures b{display:block;font-size:1.4rem}.figures span{color:#616161;font-size:.85rem}\
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}\
 th{background:#f5f5f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-figure{margin:1rem 0}figure svg{width:100%;height:auto;max-width:640px;display:block}figcaption{color:#616161;font-size:.85rem}\
+figure{margin:1rem 0}svg.chart{width:100%;height:auto;max-width:640px;display:block}figcaption{color:#616161;font-size:.85rem}\
 .legend{list-style:none;padding:0;margin:.25rem 0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.85rem}\
-.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}\
+.legend svg{vertical-align:-1px}\
 @media print{body{background:#fff}main{max-width:none;padding:0}h2{break-after:avoid}figure,table{break-inside:avoid}}";
 
 /// The page.
@@ -104,7 +104,7 @@ pub fn svg(f: &Figure) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" \
+        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" \
          font-family=\"Helvetica,Arial,sans-serif\">",
         n(f.width),
         n(f.height),

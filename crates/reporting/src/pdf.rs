@@ -98,8 +98,6 @@ impl Writer {
                 self.y -= 6.0;
             }
             Block::Heading(t) => {
-                // Keep a heading with at least a few lines of what follows.
-                self.room(80.0);
                 self.y -= 10.0;
                 self.para(t, 13.0, true, INK);
                 self.rule(MARGIN, PAGE_W - MARGIN, self.y - 4.0, GRID, 0.8);
@@ -207,7 +205,7 @@ impl Writer {
     }
 
     fn figure(&mut self, f: &Figure) {
-        let scale = (CONTENT_W / f.width).min(360.0 / f.height);
+        let scale = figure_scale(f);
         let h = f.height * scale;
         let legend_h = if f.legend.is_empty() { 0.0 } else { 14.0 };
         self.room(h + legend_h + 24.0);
@@ -326,6 +324,21 @@ impl Writer {
     }
 }
 
+/// Points per figure unit: the content's width, at most 360 points high.
+fn figure_scale(f: &Figure) -> f64 {
+    (CONTENT_W / f.width).min(360.0 / f.height)
+}
+
+/// About how much of `b` must follow its heading on the same page: a whole figure, a table's
+/// first rows, a paragraph's first lines.
+fn start_height(b: &Block) -> f64 {
+    match b {
+        Block::Figure(f) => f.height * figure_scale(f) + 40.0,
+        Block::Table(_) => 60.0,
+        _ => 40.0,
+    }
+}
+
 /// The largest size up to `size` at which `s` fits in `w` points.
 fn fit_size(s: &str, size: f64, bold: bool, w: f64) -> f64 {
     let full = width(&to_winansi(s), size, bold);
@@ -358,7 +371,11 @@ fn wrap(s: &str, size: f64, bold: bool, w: f64) -> Vec<String> {
 /// every page with its number.
 pub fn render(blocks: &[Block], title: &str, footer: &str) -> Vec<u8> {
     let mut w = Writer::new();
-    for b in blocks {
+    for (i, b) in blocks.iter().enumerate() {
+        if let Block::Heading(_) = b {
+            // A heading starts a page rather than stand alone at the foot of one.
+            w.room(40.0 + blocks.get(i + 1).map_or(0.0, start_height));
+        }
         w.block(b);
     }
     let n = w.pages.len();
