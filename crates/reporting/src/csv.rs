@@ -60,7 +60,12 @@ impl Rows {
 
     fn comparison(&mut self, section: &str, which: &str, breakdown: &str, c: &Comparison) {
         self.int(section, &format!("incidents_{which}"), breakdown, c.count);
-        self.opt(section, &format!("rate_ratio_{which}"), breakdown, c.rate_ratio);
+        self.opt(
+            section,
+            &format!("rate_ratio_{which}"),
+            breakdown,
+            c.rate_ratio,
+        );
         self.num(section, &format!("ci_low_{which}"), breakdown, c.ci_low);
         self.opt(section, &format!("ci_high_{which}"), breakdown, c.ci_high);
         self.num(section, &format!("q_{which}"), breakdown, c.q);

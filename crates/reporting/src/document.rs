@@ -19,7 +19,10 @@ pub struct Table {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
-    Title { title: String, subtitle: String },
+    Title {
+        title: String,
+        subtitle: String,
+    },
     Heading(String),
     Para(String),
     /// Small print: methods and caveats.
@@ -53,7 +56,8 @@ pub fn change(c: &Comparison) -> String {
             "x{} ({}-{})",
             fixed(Some(r), 2),
             fixed(Some(c.ci_low), 2),
-            c.ci_high.map_or_else(|| "inf".into(), |h| fixed(Some(h), 2))
+            c.ci_high
+                .map_or_else(|| "inf".into(), |h| fixed(Some(h), 2))
         ),
         None => "new".into(),
     };
@@ -90,15 +94,19 @@ pub fn build(d: &PeriodReportData) -> Vec<Block> {
         ),
     });
     let hot = d.mahallas.iter().filter(|m| m.hot.is_hot()).count();
-    let roadmap = d
-        .roadmap
-        .as_ref()
-        .map_or_else(|| "not recorded".into(), |r| percent(r.overall().progress()));
+    let roadmap = d.roadmap.as_ref().map_or_else(
+        || "not recorded".into(),
+        |r| percent(r.overall().progress()),
+    );
     b.push(Block::Figures(vec![
         ("Incidents".into(), count(d.total())),
         (
             "Crime-free mahallas".into(),
-            format!("{} of {}", count(d.crime_free.count), count(d.crime_free.mahallas)),
+            format!(
+                "{} of {}",
+                count(d.crime_free.count),
+                count(d.crime_free.mahallas)
+            ),
         ),
         ("Hot-spot mahallas".into(), count(hot as u64)),
         ("Fraud and cybercrime".into(), percent(d.cyber.share())),
@@ -179,7 +187,10 @@ fn sources(d: &PeriodReportData, b: &mut Vec<Block>) {
         })
         .collect();
     b.push(Block::Figure(figure::grouped_bars(
-        &format!("Incidents by source: {}, {} and {}", p.label, p.previous_label, p.year_before_label),
+        &format!(
+            "Incidents by source: {}, {} and {}",
+            p.label, p.previous_label, p.year_before_label
+        ),
         &groups,
         &[
             (p.label.clone(), PERIOD_COLOURS[0]),
@@ -192,7 +203,9 @@ fn sources(d: &PeriodReportData, b: &mut Vec<Block>) {
 fn categories(d: &PeriodReportData, b: &mut Vec<Block>) {
     b.push(Block::Heading("Incidents by category".into()));
     if d.categories.is_empty() {
-        b.push(Block::Para("No incident was recorded in the period.".into()));
+        b.push(Block::Para(
+            "No incident was recorded in the period.".into(),
+        ));
         return;
     }
     let mut spec: Vec<(String, bool)> = vec![("Category".into(), false)];
@@ -309,7 +322,8 @@ fn crime_free(d: &PeriodReportData, b: &mut Vec<Block>) {
             vec![
                 (i + 1).to_string(),
                 m.name.clone(),
-                m.population.map_or_else(|| "unknown".into(), |p| count(u64::from(p))),
+                m.population
+                    .map_or_else(|| "unknown".into(), |p| count(u64::from(p))),
                 fixed(m.p_zero, 3),
                 if m.surprising_zero { "yes" } else { "no" }.into(),
             ]
@@ -334,7 +348,11 @@ fn score_row(name: &str, s: &Score) -> Vec<String> {
         name.to_owned(),
         fixed(s.pai, 2),
         fixed(s.pei_star, 2),
-        format!("{} of {}", fixed(Some(s.captured), 1), fixed(Some(s.total), 0)),
+        format!(
+            "{} of {}",
+            fixed(Some(s.captured), 1),
+            fixed(Some(s.total), 0)
+        ),
     ]
 }
 
@@ -379,7 +397,11 @@ fn hot_spots(d: &PeriodReportData, b: &mut Vec<Block>) {
                  mahallas with the most incidents in {} flagging the same area, reached PAI {}. \
                  {}",
                 f.training,
-                if f.flagged == 1 { "1 mahalla".to_owned() } else { format!("{} mahallas", count(f.flagged)) },
+                if f.flagged == 1 {
+                    "1 mahalla".to_owned()
+                } else {
+                    format!("{} mahallas", count(f.flagged))
+                },
                 percent(Some(f.area_share)),
                 fixed(Some(f.method.captured), 1),
                 fixed(Some(f.method.total), 0),
@@ -437,7 +459,8 @@ fn mahallas(d: &PeriodReportData, b: &mut Vec<Block>) {
             vec![
                 (i + 1).to_string(),
                 m.name.clone(),
-                m.population.map_or_else(|| "unknown".into(), |p| count(u64::from(p))),
+                m.population
+                    .map_or_else(|| "unknown".into(), |p| count(u64::from(p))),
                 count(m.count),
                 if m.crime_free { "yes" } else { "no" }.into(),
                 m.hot.label().to_owned(),
@@ -505,7 +528,11 @@ fn affected(d: &PeriodReportData, b: &mut Vec<Block>) {
             vec!["Minor (under 18)".into(), count(a.minor), share(a.minor)],
             vec!["Youth (18 to 30)".into(), count(a.youth), share(a.youth)],
             vec!["Woman".into(), count(a.woman), share(a.woman)],
-            vec!["All incidents".into(), count(a.incidents), share(a.incidents)],
+            vec![
+                "All incidents".into(),
+                count(a.incidents),
+                share(a.incidents),
+            ],
         ],
     ));
 }

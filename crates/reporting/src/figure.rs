@@ -126,6 +126,8 @@ fn axis(max: u64) -> (u64, u64) {
 
 /// Chart frame: left margin for tick labels, plot area, gridlines with labels.
 struct Plot {
+    width: f64,
+    height: f64,
     x0: f64,
     y0: f64,
     w: f64,
@@ -137,6 +139,8 @@ impl Plot {
     fn new(width: f64, height: f64, max: u64, marks: &mut Vec<Mark>) -> Plot {
         let (top, step) = axis(max);
         let p = Plot {
+            width,
+            height,
             x0: 44.0,
             y0: 14.0,
             w: width - 56.0,
@@ -160,13 +164,34 @@ impl Plot {
     fn bottom(&self) -> f64 {
         self.y0 + self.h
     }
+
+    /// The figure: `marks` over the plot's baseline.
+    fn finish(&self, caption: &str, mut marks: Vec<Mark>, legend: Vec<(Rgb, String)>) -> Figure {
+        let y = self.bottom();
+        marks.push(line((self.x0, y), (self.x0 + self.w, y), GREY, 1.0));
+        Figure {
+            width: self.width,
+            height: self.height,
+            caption: caption.into(),
+            marks,
+            legend,
+        }
+    }
 }
 
 /// Bars grouped by `groups` (a label and one value per series), one colour per series.
-pub fn grouped_bars(caption: &str, groups: &[(String, Vec<u64>)], series: &[(String, Rgb)]) -> Figure {
+pub fn grouped_bars(
+    caption: &str,
+    groups: &[(String, Vec<u64>)],
+    series: &[(String, Rgb)],
+) -> Figure {
     let (width, height) = (640.0, 250.0);
     let mut marks = Vec::new();
-    let max = groups.iter().flat_map(|g| g.1.iter().copied()).max().unwrap_or(0);
+    let max = groups
+        .iter()
+        .flat_map(|g| g.1.iter().copied())
+        .max()
+        .unwrap_or(0);
     let p = Plot::new(width, height, max, &mut marks);
     let gw = p.w / groups.len().max(1) as f64;
     let n = series.len().max(1) as f64;
@@ -184,7 +209,14 @@ pub fn grouped_bars(caption: &str, groups: &[(String, Vec<u64>)], series: &[(Str
                 h: p.bottom() - y,
                 fill: colour,
             });
-            marks.push(text(x + bw / 2.0, y - 3.0, count(*v), 9.0, Anchor::Middle, INK));
+            marks.push(text(
+                x + bw / 2.0,
+                y - 3.0,
+                count(*v),
+                9.0,
+                Anchor::Middle,
+                INK,
+            ));
         }
         marks.push(text(
             p.x0 + gi as f64 * gw + gw / 2.0,
@@ -195,21 +227,19 @@ pub fn grouped_bars(caption: &str, groups: &[(String, Vec<u64>)], series: &[(Str
             INK,
         ));
     }
-    marks.push(line((p.x0, p.bottom()), (p.x0 + p.w, p.bottom()), GREY, 1.0));
-    Figure {
-        width,
-        height,
-        caption: caption.into(),
-        marks,
-        legend: series.iter().map(|(l, c)| (*c, l.clone())).collect(),
-    }
+    let legend = series.iter().map(|(l, c)| (*c, l.clone())).collect();
+    p.finish(caption, marks, legend)
 }
 
 /// One line per series over the `x` labels (months).
 pub fn lines(caption: &str, x: &[String], series: &[(String, Rgb, Vec<u64>)]) -> Figure {
     let (width, height) = (640.0, 250.0);
     let mut marks = Vec::new();
-    let max = series.iter().flat_map(|s| s.2.iter().copied()).max().unwrap_or(0);
+    let max = series
+        .iter()
+        .flat_map(|s| s.2.iter().copied())
+        .max()
+        .unwrap_or(0);
     let p = Plot::new(width, height, max, &mut marks);
     let n = x.len().max(1);
     let dx = p.w / n as f64;
@@ -218,7 +248,14 @@ pub fn lines(caption: &str, x: &[String], series: &[(String, Rgb, Vec<u64>)]) ->
     let every = n.div_ceil(12).max(1);
     for (i, l) in x.iter().enumerate() {
         if i % every == 0 {
-            marks.push(text(px(i), p.bottom() + 16.0, l.clone(), 9.0, Anchor::Middle, INK));
+            marks.push(text(
+                px(i),
+                p.bottom() + 16.0,
+                l.clone(),
+                9.0,
+                Anchor::Middle,
+                INK,
+            ));
         }
     }
     for (_, colour, values) in series {
@@ -244,14 +281,8 @@ pub fn lines(caption: &str, x: &[String], series: &[(String, Rgb, Vec<u64>)]) ->
             });
         }
     }
-    marks.push(line((p.x0, p.bottom()), (p.x0 + p.w, p.bottom()), GREY, 1.0));
-    Figure {
-        width,
-        height,
-        caption: caption.into(),
-        marks,
-        legend: series.iter().map(|s| (s.1, s.0.clone())).collect(),
-    }
+    let legend = series.iter().map(|s| (s.1, s.0.clone())).collect();
+    p.finish(caption, marks, legend)
 }
 
 /// Horizontal bars: a label and a value per row.
@@ -323,7 +354,10 @@ struct Projection {
 impl Projection {
     fn fit(points: &[[f64; 2]], width: f64, height: f64, pad: f64) -> Option<Projection> {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for p in points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
+        for p in points
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+        {
             x0 = x0.min(p[0]);
             x1 = x1.max(p[0]);
             y0 = y0.min(p[1]);
@@ -418,7 +452,14 @@ pub fn map(caption: &str, mahallas: &[MahallaInfo]) -> Option<Figure> {
                 (cx, cy)
             }
         };
-        labels.push(text(at.0, at.1 + 3.0, (i + 1).to_string(), 8.0, Anchor::Middle, INK));
+        labels.push(text(
+            at.0,
+            at.1 + 3.0,
+            (i + 1).to_string(),
+            8.0,
+            Anchor::Middle,
+            INK,
+        ));
     }
     marks.extend(labels);
     legend.sort_by_key(|(_, n)| legend_order(n));
@@ -466,7 +507,11 @@ mod tests {
         let f = grouped_bars(
             "x",
             &[("a".into(), vec![0, 3, 12]), ("b".into(), vec![7, 1, 0])],
-            &[("now".into(), INK), ("then".into(), GREY), ("before".into(), GRID)],
+            &[
+                ("now".into(), INK),
+                ("then".into(), GREY),
+                ("before".into(), GRID),
+            ],
         );
         for m in &f.marks {
             if let Mark::Rect { x, y, w, h, .. } = m {

@@ -60,7 +60,12 @@ fn block(h: &mut String, b: &Block) {
         Block::Figures(items) => {
             h.push_str("<div class=\"figures\">");
             for (l, v) in items {
-                let _ = write!(h, "<div><b>{}</b><span>{}</span></div>", escape(v), escape(l));
+                let _ = write!(
+                    h,
+                    "<div><b>{}</b><span>{}</span></div>",
+                    escape(v),
+                    escape(l)
+                );
             }
             h.push_str("</div>");
         }
@@ -207,5 +212,9 @@ fn figure(h: &mut String, f: &Figure) {
         }
         h.push_str("</ul>");
     }
-    let _ = write!(h, "<figcaption>{}</figcaption></figure>", escape(&f.caption));
+    let _ = write!(
+        h,
+        "<figcaption>{}</figcaption></figure>",
+        escape(&f.caption)
+    );
 }

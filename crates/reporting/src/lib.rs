@@ -86,7 +86,11 @@ pub fn render(d: &PeriodReportData, format: Format) -> Vec<u8> {
         Format::Pdf => pdf::render(
             &document::build(d),
             &title(d),
-            &format!("posbon period report · {} · {}", d.area.key(), d.period.label),
+            &format!(
+                "posbon period report · {} · {}",
+                d.area.key(),
+                d.period.label
+            ),
         ),
         Format::Csv => csv::render(d).into_bytes(),
     }

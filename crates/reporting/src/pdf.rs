@@ -159,7 +159,13 @@ impl Writer {
         let row_h = size * 1.8;
         let header = |w: &mut Writer| {
             w.room(row_h * 2.0);
-            w.fill_rect(MARGIN, w.y - row_h, widths.iter().sum(), row_h, Rgb(238, 238, 238));
+            w.fill_rect(
+                MARGIN,
+                w.y - row_h,
+                widths.iter().sum(),
+                row_h,
+                Rgb(238, 238, 238),
+            );
             w.cells(t, None, &widths, size, pad, row_h);
         };
         header(self);
@@ -342,7 +348,11 @@ fn start_height(b: &Block) -> f64 {
 /// The largest size up to `size` at which `s` fits in `w` points.
 fn fit_size(s: &str, size: f64, bold: bool, w: f64) -> f64 {
     let full = width(&to_winansi(s), size, bold);
-    if full <= w { size } else { (size * w / full).max(5.0) }
+    if full <= w {
+        size
+    } else {
+        (size * w / full).max(5.0)
+    }
 }
 
 /// `s` broken into lines no wider than `w` points (a word longer than a line stands alone).
@@ -403,7 +413,10 @@ pub fn render(blocks: &[Block], title: &str, footer: &str) -> Vec<u8> {
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids((0..n).map(page_ref)).count(n as i32);
-    for (id, base) in [(regular, Name(b"Helvetica")), (bold, Name(b"Helvetica-Bold"))] {
+    for (id, base) in [
+        (regular, Name(b"Helvetica")),
+        (bold, Name(b"Helvetica-Bold")),
+    ] {
         pdf.type1_font(id)
             .base_font(base)
             .encoding_predefined(Name(b"WinAnsiEncoding"));

@@ -40,7 +40,10 @@ fn sample(counts: &[u64], names: &[String]) -> PeriodReportData {
         .enumerate()
         .map(|(i, &c)| MahallaInfo {
             id: 100 + i as i64,
-            name: names.get(i).cloned().unwrap_or_else(|| format!("Mahalla {i}")),
+            name: names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("Mahalla {i}")),
             population: (i % 3 != 2).then_some(1000 + 100 * i as u32),
             count: c,
             crime_free: c == 0,
@@ -55,7 +58,10 @@ fn sample(counts: &[u64], names: &[String]) -> PeriodReportData {
             geometry: if i % 5 == 4 {
                 Some(Geometry::Point([69.2 + 0.01 * i as f64, 41.3]))
             } else {
-                Some(square(69.2 + 0.01 * (i % 6) as f64, 41.3 + 0.01 * (i / 6) as f64))
+                Some(square(
+                    69.2 + 0.01 * (i % 6) as f64,
+                    41.3 + 0.01 * (i / 6) as f64,
+                ))
             },
         })
         .collect();
@@ -225,14 +231,23 @@ fn html_is_self_contained_and_shows_the_numbers() {
         assert!(!html.contains(banned), "{banned} in the page");
     }
     // The only URL is SVG's namespace.
-    assert_eq!(html.matches("http").count(), html.matches("http://www.w3.org/2000/svg").count());
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("http://www.w3.org/2000/svg").count()
+    );
     assert!(html.contains("<svg"), "charts and map are inline SVG");
     assert!(html.contains("Chilonzor tumani: period report 2026-Q3"));
     assert!(html.contains("<b>23</b><span>Incidents</span>"));
     assert!(html.contains("Oʻzbekiston") && html.contains("Чилонзор-9"));
     assert!(html.contains("Not recorded: no prevention roadmap"));
-    assert!(html.contains("<td class=\"n\">2.75</td>"), "the method's PAI");
-    assert!(html.contains("<td class=\"n\">3.50</td>"), "the baseline's PAI");
+    assert!(
+        html.contains("<td class=\"n\">2.75</td>"),
+        "the method's PAI"
+    );
+    assert!(
+        html.contains("<td class=\"n\">3.50</td>"),
+        "the baseline's PAI"
+    );
 }
 
 #[test]
@@ -241,11 +256,17 @@ fn pdf_parses_and_holds_the_numbers() {
     let pdf = render(&d, Format::Pdf);
     assert!(pdf.starts_with(b"%PDF-1.7"));
     let text = pdftotext(&pdf);
-    assert!(text.contains("Chilonzor tumani: period report 2026-Q3"), "{text}");
+    assert!(
+        text.contains("Chilonzor tumani: period report 2026-Q3"),
+        "{text}"
+    );
     // Uzbek Latin's ʻ is shown as ‘, Cyrillic in Uzbek Latin.
     assert!(text.contains("O‘zbekiston"), "{text}");
     assert!(text.contains("Chilonzor-9"), "{text}");
-    assert!(text.contains("Not recorded: no prevention roadmap"), "{text}");
+    assert!(
+        text.contains("Not recorded: no prevention roadmap"),
+        "{text}"
+    );
     let summary = text.lines().find(|l| l.contains("23")).unwrap_or_default();
     assert!(!summary.is_empty(), "the total (23) is on a page: {text}");
     for needle in ["2.75", "3.50", "Public", "Patrol", "page 1 of"] {
@@ -291,10 +312,16 @@ fn csv_is_tidy_and_adds_up() {
     assert_eq!(sum(&r, "categories", "incidents"), 23);
     assert_eq!(value(&r, "report", "area", ""), "district:1726262");
     assert_eq!(value(&r, "roadmap", "status", ""), "not_recorded");
-    assert_eq!(value(&r, "mahallas", "gistar_class", "mahalla=100"), "hot_95");
+    assert_eq!(
+        value(&r, "mahallas", "gistar_class", "mahalla=100"),
+        "hot_95"
+    );
     assert_eq!(value(&r, "hot_spots", "pai", "map=gistar"), "2.75");
     assert_eq!(value(&r, "hot_spots", "preferred", ""), "baseline");
-    assert_eq!(value(&r, "counts", "direction_previous", "source=public"), "up");
+    assert_eq!(
+        value(&r, "counts", "direction_previous", "source=public"),
+        "up"
+    );
 }
 
 #[test]
@@ -312,7 +339,10 @@ fn a_roadmap_is_shown_when_recorded() {
     let html = String::from_utf8(render(&d, Format::Html)).unwrap();
     assert!(html.contains("Youth prevention") && html.contains("50.0%"));
     let csv = String::from_utf8(render(&d, Format::Csv)).unwrap();
-    assert_eq!(value(&rows(&csv), "roadmap", "progress", "kind=youth_prevention"), "0.5");
+    assert_eq!(
+        value(&rows(&csv), "roadmap", "progress", "kind=youth_prevention"),
+        "0.5"
+    );
     assert!(pdftotext(&render(&d, Format::Pdf)).contains("Youth prevention"));
 }
 

@@ -35,6 +35,7 @@ pub mod geography;
 pub mod metrics;
 pub mod openapi;
 mod openapi_reports;
+pub mod period_reports;
 pub mod public_pages;
 pub mod reports;
 pub mod retention;
@@ -251,6 +252,7 @@ fn routes() -> Routes {
     )
     .add("GET", "/api/stats/precision", get(stats::precision))
     .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add("GET", "/api/period-reports", get(period_reports::get))
     .add_console()
 }
 

@@ -97,6 +97,7 @@ mod events;
 mod geo;
 mod geography;
 mod incidents;
+mod period_reports;
 mod reports;
 mod retention;
 mod sessions;
@@ -108,6 +109,7 @@ pub use error::{Error, Result};
 pub use geo::ImportCounts;
 pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
+pub use period_reports::IncidentFacts;
 pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
 

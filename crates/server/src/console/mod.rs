@@ -38,6 +38,7 @@ pub mod html;
 mod incidents;
 mod login;
 mod map;
+mod period_reports;
 mod reports;
 mod review;
 mod users;
@@ -175,6 +176,12 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Accept or reject a citizen report (form)",
             post(reports::moderate),
         ),
+        ep(
+            "GET",
+            "/console/period-reports",
+            "Period reports: pick an area and a period, open HTML, PDF or CSV",
+            get(period_reports::page_get),
+        ),
     ]
 }
 
@@ -248,6 +255,12 @@ pub const NAV: &[NavItem] = &[
         label: "Audit log",
         label_uz: "Audit jurnali",
         roles: AUDIT_READERS,
+    },
+    NavItem {
+        path: "/console/period-reports",
+        label: "Reports",
+        label_uz: "Hisobotlar",
+        roles: crate::period_reports::REPORT_READERS,
     },
 ];
 
