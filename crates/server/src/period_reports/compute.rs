@@ -187,10 +187,11 @@ fn hot_spots(
     let harm = |p: &Period| -> Vec<f64> {
         let mut y = vec![0.0; polys.len()];
         for i in &g.incidents {
-            if i.source != Source::Patrol && p.contains(i.at) {
-                if let Some(&k) = index.get(&i.mahalla) {
-                    y[k] += 1.0;
-                }
+            if i.source != Source::Patrol
+                && p.contains(i.at)
+                && let Some(&k) = index.get(&i.mahalla)
+            {
+                y[k] += 1.0;
             }
         }
         y
