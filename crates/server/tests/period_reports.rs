@@ -394,6 +394,8 @@ async fn formats_hold_the_counts_and_are_audited(db: &TestDb) {
         ("cyber", "share", "", "0.333333"),
         ("mahallas", "incidents", "mahalla=100", "6"),
         ("roadmap", "status", "", "not_recorded"),
+        ("hot_spots", "training_period", "", "2025-Q2"),
+        ("hot_spots", "held_out_period", "", "2025-Q3"),
     ] {
         assert_eq!(
             csv_value(&rows, section, metric, breakdown),
@@ -401,6 +403,15 @@ async fn formats_hold_the_counts_and_are_audited(db: &TestDb) {
             "{section},{metric},{breakdown}"
         );
     }
+
+    // Gi* ran on the six outlines (the other district's mahalla is not listed).
+    let classes: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0] == "mahallas" && r[1] == "gistar_class")
+        .map(|r| r[3].as_str())
+        .collect();
+    assert_eq!(classes.len(), 6);
+    assert!(!classes.contains(&"not_computed"), "{classes:?}");
 
     // Each download is audited with the SHA-256 of exactly the bytes received.
     let log = exports(db).await;

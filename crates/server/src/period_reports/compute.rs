@@ -218,6 +218,13 @@ fn hot_spots(
                 let flags = hot_spot_flags(&gi, FORECAST_CONFIDENCE);
                 let s = score_flags(&flags, &training, &run.areas, &held_out)
                     .map_err(analysis_error)?;
+                if flags.iter().all(|f| *f == 0.0) {
+                    note = format!(
+                        "No mahalla was a hot spot at 95% in {}, so the forecast check had no \
+                         flagged area to score.",
+                        rp.previous().label()
+                    );
+                }
                 forecast = Some(reporting::Forecast {
                     training: rp.previous().label(),
                     held_out: rp.label(),
