@@ -574,9 +574,103 @@ async fn console_page_offers_the_three_formats(db: &TestDb) {
     auditor.get("/console/period-reports").await.expect(403);
 }
 
+/// A 6 x 6 grid of mahallas (district 21) whose corner 3 x 3 holds every public report in
+/// 2025-Q2 and 2025-Q3: Gi* finds the corner hot in both, and the forecast check scores the
+/// Q2 hot spots on Q3 beside the baseline.
+async fn hot_spots_are_tested_and_scored(db: &TestDb) {
+    let s = setup(db).await;
+    let grid: Vec<Mahalla> = (0..36)
+        .map(|i| Mahalla {
+            id: MahallaId(300 + i),
+            district: DistrictId(21),
+            names: Names::uz(format!("Katak {i}")),
+            population: Some(2000),
+            geometry: Some(square(
+                70.0 + 0.01 * (i % 6) as f64,
+                40.0 + 0.01 * (i / 6) as f64,
+            )),
+            synthetic: false,
+        })
+        .collect();
+    db.store
+        .import_geography(
+            &[Region {
+                id: RegionId(2),
+                names: Names::uz("Ikkinchi viloyat"),
+                geometry: None,
+            }],
+            &[District {
+                id: DistrictId(21),
+                region: RegionId(2),
+                names: Names::uz("Panjara tumani"),
+                geometry: None,
+            }],
+            &grid,
+        )
+        .await
+        .unwrap();
+    let corner: Vec<i64> = (0..3)
+        .flat_map(|r| (0..3).map(move |c| 300 + r * 6 + c))
+        .collect();
+    for month in ["2025-05", "2025-08"] {
+        for &m in &corner {
+            for day in 1..=5 {
+                let at = format!("{month}-{day:02}T12:00:00+05:00");
+                incident(
+                    db,
+                    &at,
+                    MahallaId(m),
+                    Category::Theft,
+                    Source::Public,
+                    Affected::default(),
+                )
+                .await;
+            }
+        }
+    }
+    let c = logged_in(&s, "analyst").await;
+    let csv = c
+        .get(&url("district:21", "2025-Q3", "csv"))
+        .await
+        .expect(200);
+    let rows = csv_rows(&csv.text());
+    let class = |m: i64| csv_value(&rows, "mahallas", "gistar_class", &format!("mahalla={m}"));
+    let classes: Vec<&str> = corner.iter().map(|&m| class(m)).collect();
+    // The corner's centre, whose whole neighbourhood is the cluster, is hot at 95% or more.
+    assert!(["hot_99", "hot_95"].contains(&class(307)), "{classes:?}");
+    let hot = classes.iter().filter(|c| c.starts_with("hot_")).count();
+    assert!(hot >= 4, "{classes:?}");
+    assert!(
+        !class(335).starts_with("hot_"),
+        "the far corner: {}",
+        class(335)
+    );
+    let flagged: u64 = csv_value(&rows, "hot_spots", "mahallas_flagged", "")
+        .parse()
+        .unwrap();
+    assert!(flagged >= 1, "{flagged}");
+    for map in ["gistar", "baseline"] {
+        let pai: f64 = csv_value(&rows, "hot_spots", "pai", &format!("map={map}"))
+            .parse()
+            .unwrap();
+        // Every Q3 incident lies in the corner: whatever covers it beats flagging at random.
+        assert!(pai > 1.0, "{map}: PAI {pai}");
+    }
+    let html = c
+        .get(&url("district:21", "2025-Q3", "html"))
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains("Forecast check: the hot spots of 2025-Q2 flagged"),
+        "{html}"
+    );
+}
+
 on_both_databases!(
     formats_hold_the_counts_and_are_audited,
     a_mahalla_report_counts_its_own,
     scope_role_and_bad_parameters_are_refused,
     console_page_offers_the_three_formats,
+    hot_spots_are_tested_and_scored,
 );
