@@ -126,100 +126,47 @@ async fn seed_incidents(db: &TestDb) {
         woman: true,
         ..Affected::default()
     };
-    for k in 0..5 {
-        let at = format!("2025-08-{:02}T10:00:00+05:00", 1 + k);
-        incident(
-            db,
-            &at,
-            mahalla_id(0),
-            Category::Theft,
-            Source::Public,
-            none,
-        )
-        .await;
-    }
-    incident(
-        db,
-        "2025-07-01T00:00:00+05:00",
+    use Category::{Cybercrime, DrugOffence, Fraud, Theft, Violence};
+    use Source::{Inspector, Patrol, Public};
+    let (m0, m1, m2, m3, m4) = (
         mahalla_id(0),
-        Category::DrugOffence,
-        Source::Patrol,
-        none,
-    )
-    .await;
-    incident(
-        db,
-        "2025-09-12T18:00:00+05:00",
         mahalla_id(1),
-        Category::Fraud,
-        Source::Public,
-        minor,
-    )
-    .await;
-    incident(
-        db,
-        "2025-09-30T23:59:59+05:00",
-        mahalla_id(1),
-        Category::Fraud,
-        Source::Public,
-        minor,
-    )
-    .await;
-    incident(
-        db,
-        "2025-07-20T09:00:00+05:00",
         mahalla_id(2),
-        Category::Cybercrime,
-        Source::Inspector,
-        woman,
-    )
-    .await;
-    // Not in the report's counts for 2025-Q3:
-    incident(
-        db,
-        "2025-06-30T23:59:59+05:00",
-        mahalla_id(0),
-        Category::Theft,
-        Source::Public,
-        none,
-    )
-    .await;
-    incident(
-        db,
-        "2025-05-10T10:00:00+05:00",
         mahalla_id(3),
-        Category::Theft,
-        Source::Public,
-        none,
-    )
-    .await;
-    incident(
-        db,
-        "2024-08-10T10:00:00+05:00",
-        mahalla_id(0),
-        Category::Theft,
-        Source::Public,
-        none,
-    )
-    .await;
-    incident(
-        db,
-        "2025-10-01T00:00:00+05:00",
         mahalla_id(4),
-        Category::Violence,
-        Source::Public,
-        none,
-    )
-    .await;
-    incident(
-        db,
-        "2025-08-10T10:00:00+05:00",
-        MahallaId(200),
-        Category::Theft,
-        Source::Public,
-        none,
-    )
-    .await;
+    );
+    let rows = [
+        ("2025-08-01T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-08-02T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-08-03T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-08-04T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-08-05T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-07-01T00:00:00+05:00", m0, DrugOffence, Patrol, none),
+        ("2025-09-12T18:00:00+05:00", m1, Fraud, Public, minor),
+        ("2025-09-30T23:59:59+05:00", m1, Fraud, Public, minor),
+        (
+            "2025-07-20T09:00:00+05:00",
+            m2,
+            Cybercrime,
+            Inspector,
+            woman,
+        ),
+        // Not in the report's counts for 2025-Q3:
+        ("2025-06-30T23:59:59+05:00", m0, Theft, Public, none),
+        ("2025-05-10T10:00:00+05:00", m3, Theft, Public, none),
+        ("2024-08-10T10:00:00+05:00", m0, Theft, Public, none),
+        ("2025-10-01T00:00:00+05:00", m4, Violence, Public, none),
+        (
+            "2025-08-10T10:00:00+05:00",
+            MahallaId(200),
+            Theft,
+            Public,
+            none,
+        ),
+    ];
+    for (at, m, c, source, a) in rows {
+        incident(db, at, m, c, source, a).await;
+    }
 }
 
 async fn setup(db: &TestDb) -> TestServer {
