@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what posbon needs on a fresh Debian 12 machine of this project's kind: FFmpeg's libraries and
 # headers (decode), clang (ffmpeg-sys bindings), the GStreamer RTSP server used by the RTSP tests, Chromium
-# and chromedriver (the console's browser test, crates/server/tests/e2e_chromium.rs), and the
+# and chromedriver (the console's browser test, crates/server/tests/e2e_chromium.rs), poppler-utils
+# (pdftotext reads back the period reports' PDFs in their tests), and the
 # pinned Python packages used to derive models and to run the reference implementations beside posbon.
 # Idempotent and quiet when everything is there already.
 set -euo pipefail
@@ -9,7 +10,8 @@ set -euo pipefail
 debs=(pkg-config clang libclang-dev ffmpeg libavcodec-dev libavformat-dev libavutil-dev libavfilter-dev
       libavdevice-dev libswscale-dev libswresample-dev python3-gi gir1.2-gst-rtsp-server-1.0
       gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-tools
-      chromium chromium-driver)
+      chromium chromium-driver
+      poppler-utils)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

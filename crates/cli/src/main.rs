@@ -11,6 +11,7 @@ mod cmd_evidence;
 mod cmd_hotspots;
 mod cmd_import;
 mod cmd_loadtest;
+mod cmd_report;
 mod cmd_retention;
 mod cmd_serve;
 mod cmd_track;
@@ -71,6 +72,8 @@ enum Cmd {
     Retention(cmd_retention::RetentionCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
+    /// A period report of a mahalla, district or region as HTML, PDF or CSV, audited with its SHA-256.
+    Report(cmd_report::ReportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -98,6 +101,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Loadtest(a) => cmd_loadtest::run(a),
         Cmd::Import(a) => cmd_import::run(a),
         Cmd::Retention(a) => cmd_retention::run(a),
+        Cmd::Report(a) => cmd_report::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod openapi;
 mod openapi_fraud;
 mod openapi_reports;
+pub mod period_reports;
 pub mod public_pages;
 pub mod reports;
 pub mod retention;
@@ -297,6 +298,7 @@ fn routes() -> Routes {
         get(campaigns::takedown_csv),
     )
     .add("GET", "/api/campaigns/{id}/stix.json", get(campaigns::stix))
+    .add("GET", "/api/period-reports", get(period_reports::get))
     .add_console()
 }
 

@@ -42,6 +42,7 @@ mod incidents;
 mod login;
 mod map;
 mod new_incident;
+mod period_reports;
 mod reports;
 mod review;
 mod users;
@@ -241,6 +242,12 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Accept or reject a victim's fraud report (form)",
             post(campaigns::moderate),
         ),
+        ep(
+            "GET",
+            "/console/period-reports",
+            "Period reports: pick an area and a period, open HTML, PDF or CSV",
+            get(period_reports::page_get),
+        ),
     ]
 }
 
@@ -326,6 +333,12 @@ pub const NAV: &[NavItem] = &[
         label: "Fraud reports",
         label_uz: "Firibgarlik xabarlari",
         roles: crate::fraud::FRAUD_MODERATORS,
+    },
+    NavItem {
+        path: "/console/period-reports",
+        label: "Reports",
+        label_uz: "Hisobotlar",
+        roles: crate::period_reports::REPORT_READERS,
     },
 ];
 
