@@ -40,6 +40,7 @@ pub mod reports;
 pub mod retention;
 pub mod stats;
 pub mod threat;
+pub mod analysis;
 
 use error::ApiError;
 
@@ -251,7 +252,31 @@ fn routes() -> Routes {
     )
     .add("GET", "/api/stats/precision", get(stats::precision))
     .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add_analytics()
     .add_console()
+}
+
+impl Routes {
+    /// The safety analytics (see [`analysis`]).
+    fn add_analytics(self) -> Self {
+        use analysis::{crimefree, hotspots, trends};
+        self.add("GET", "/api/analytics/crime-free", get(crimefree::json))
+            .add("GET", "/api/analytics/crime-free.csv", get(crimefree::csv))
+            .add(
+                "GET",
+                "/api/analytics/crime-free.geojson",
+                get(crimefree::geojson),
+            )
+            .add("GET", "/api/analytics/trends", get(trends::json))
+            .add("GET", "/api/analytics/trends.csv", get(trends::csv))
+            .add("GET", "/api/analytics/hotspots", get(hotspots::json))
+            .add("GET", "/api/analytics/hotspots.csv", get(hotspots::csv))
+            .add(
+                "GET",
+                "/api/analytics/hotspots.geojson",
+                get(hotspots::geojson),
+            )
+    }
 }
 
 impl Routes {

@@ -60,6 +60,9 @@ pub fn document() -> Value {
     for (path, item) in crate::geography::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    for (path, item) in crate::analysis::openapi_paths() {
+        paths.insert(path.into(), item);
+    }
     doc
 }
 

@@ -101,6 +101,7 @@ mod reports;
 mod retention;
 mod sessions;
 mod users;
+mod analysis;
 
 pub use cameras::PrecisionCount;
 pub use connect::Options;
@@ -110,6 +111,7 @@ pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
 pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
+pub use analysis::IncidentFact;
 
 /// Which database a [`Store`] is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
