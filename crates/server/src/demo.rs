@@ -69,10 +69,8 @@ pub async fn seed_synthetic_incidents(store: &Store) -> anyhow::Result<usize> {
     if store.count_incidents_created_by(&actor).await? > 0 {
         return Ok(0);
     }
-    let rows = crate::analysis::demo::synthetic_incidents(
-        &synthetic_mahallas(&demo_spec()),
-        store.now(),
-    );
+    let rows =
+        crate::analysis::demo::synthetic_incidents(&synthetic_mahallas(&demo_spec()), store.now());
     let source = json!({
         "generator": "posbon serve --demo",
         "synthetic": true,

@@ -22,6 +22,7 @@ use serde_json::json;
 use store::Store;
 use tokio::net::TcpListener;
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod cameras;
@@ -40,7 +41,6 @@ pub mod reports;
 pub mod retention;
 pub mod stats;
 pub mod threat;
-pub mod analysis;
 
 use error::ApiError;
 

@@ -93,10 +93,10 @@ fn month_of_incidents(month: u32, mahallas: &[Mahalla]) -> Vec<NewIncident> {
         if CLUSTER.contains(&k) {
             add(m, Source::Public, 6, Category::Theft);
             add(m, Source::Patrol, 2, Category::DrugOffence);
-        } else if k % 3 == 0 {
+        } else if k.is_multiple_of(3) {
             add(m, Source::Public, 1, Category::Violence);
         }
-        if k % 5 == 0 {
+        if k.is_multiple_of(5) {
             add(m, Source::Inspector, 1, Category::PublicOrder);
         }
     }
@@ -204,7 +204,11 @@ async fn logged_in(server: &TestServer, username: &str) -> Client {
 }
 
 fn march() -> Period {
-    Period::new(ts("2025-03-01T00:00:00+05:00"), ts("2025-04-01T00:00:00+05:00")).unwrap()
+    Period::new(
+        ts("2025-03-01T00:00:00+05:00"),
+        ts("2025-04-01T00:00:00+05:00"),
+    )
+    .unwrap()
 }
 
 /// A small CSV reader: quoted fields with doubled quotes, no line breaks inside fields.
@@ -283,14 +287,23 @@ async fn crime_free_matches_the_analytics_crate(db: &TestDb) {
     assert_eq!(got["reference_area"], format!("region:{}", REGION.0));
     assert_eq!(r["mahallas"], json!(registry::demo::DEMO_COUNT));
     assert_eq!(r["crime_free"]["count"], json!(want.crime_free.count));
-    assert!(want.crime_free.count > 10, "the fixture leaves mahallas quiet");
+    assert!(
+        want.crime_free.count > 10,
+        "the fixture leaves mahallas quiet"
+    );
     assert_eq!(r["crime_free"]["mahallas"], json!(want.crime_free.mahallas));
-    assert_eq!(r["crime_free"]["surprising"], json!(want.crime_free.surprising));
+    assert_eq!(
+        r["crime_free"]["surprising"],
+        json!(want.crime_free.surprising)
+    );
     assert_eq!(r["red"]["mahallas"], json!(want.red.mahallas));
     assert!(!want.red.mahallas.is_empty(), "the busy corner is red");
     assert_eq!(r["incidents"], json!(want.incidents));
     let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-9 * b.abs().max(1.0);
-    assert!(close(&r["crime_free"]["expected"], want.crime_free.expected));
+    assert!(close(
+        &r["crime_free"]["expected"],
+        want.crime_free.expected
+    ));
     for (row, w) in r["rows"].as_array().unwrap().iter().zip(&want.rows) {
         assert_eq!(row["mahalla"], json!(w.mahalla));
         assert_eq!(row["count"], json!(w.count));
@@ -305,11 +318,16 @@ async fn crime_free_matches_the_analytics_crate(db: &TestDb) {
         .iter()
         .find(|x| x["mahalla"] == json!(MAHALLA_B))
         .unwrap();
-    assert_eq!(b["by_source"], json!({"public": 6, "patrol": 2, "inspector": 2, "camera": 0}));
+    assert_eq!(
+        b["by_source"],
+        json!({"public": 6, "patrol": 2, "inspector": 2, "camera": 0})
+    );
 
     // The CSV twin holds the same rows, and the export is audited.
     let text = analyst
-        .get(&format!("/api/analytics/crime-free.csv?{MARCH}&area={area}"))
+        .get(&format!(
+            "/api/analytics/crime-free.csv?{MARCH}&area={area}"
+        ))
         .await
         .expect(200)
         .text();
@@ -321,7 +339,9 @@ async fn crime_free_matches_the_analytics_crate(db: &TestDb) {
         assert_eq!(row["crime_free"], w.crime_free.to_string());
     }
     let geo = analyst
-        .get(&format!("/api/analytics/crime-free.geojson?{MARCH}&area={area}"))
+        .get(&format!(
+            "/api/analytics/crime-free.geojson?{MARCH}&area={area}"
+        ))
         .await
         .expect(200)
         .json();
@@ -361,26 +381,48 @@ async fn scope_and_roles_are_enforced(db: &TestDb) {
                 .get(&format!("/api/analytics/{path}?{MARCH}&area={area}"))
                 .await
                 .expect_error(403);
-            assert!(e["error"].as_str().unwrap().contains("not within your scope"), "{e}");
+            assert!(
+                e["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not within your scope"),
+                "{e}"
+            );
         }
     }
     // A mahalla's inspector sees only that mahalla.
     let a = logged_in(&f.server, "inspector_a").await;
-    let mine = a.get(&format!("/api/analytics/crime-free?{MARCH}")).await.expect(200).json();
-    assert_eq!(mine["report"]["rows"].as_array().unwrap().len(), 1);
-    a.get(&format!("/api/analytics/crime-free?{MARCH}&area=mahalla:{}", MAHALLA_B.0))
+    let mine = a
+        .get(&format!("/api/analytics/crime-free?{MARCH}"))
         .await
-        .expect_error(403);
+        .expect(200)
+        .json();
+    assert_eq!(mine["report"]["rows"].as_array().unwrap().len(), 1);
+    a.get(&format!(
+        "/api/analytics/crime-free?{MARCH}&area=mahalla:{}",
+        MAHALLA_B.0
+    ))
+    .await
+    .expect_error(403);
     // A national admin asking for a place that does not exist: 404.
     let admin = logged_in(&f.server, "admin").await;
     admin
-        .get(&format!("/api/analytics/trends?{MARCH}&area=district:424242"))
+        .get(&format!(
+            "/api/analytics/trends?{MARCH}&area=district:424242"
+        ))
         .await
         .expect_error(404);
     // Auditors audit; they do not read the analytics. Nobody logged in: 401.
     let auditor = logged_in(&f.server, "auditor").await;
-    auditor.get("/api/analytics/crime-free").await.expect_error(403);
-    f.server.client().get("/api/analytics/hotspots").await.expect_error(401);
+    auditor
+        .get("/api/analytics/crime-free")
+        .await
+        .expect_error(403);
+    f.server
+        .client()
+        .get("/api/analytics/hotspots")
+        .await
+        .expect_error(401);
     // Nothing was exported.
     let audit = db.store.audit_entries(None, 10_000).await.unwrap();
     assert!(!audit.iter().any(|e| e.entry.action == "analytics.export"));
@@ -399,14 +441,16 @@ async fn trends_keep_public_and_patrol_apart(db: &TestDb) {
     let by = r["by_source"].as_object().unwrap();
     let mut keys: Vec<&str> = by.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["camera", "inspector", "patrol", "public"], "one series per source, no sum");
+    assert_eq!(
+        keys,
+        ["camera", "inspector", "patrol", "public"],
+        "one series per source, no sum"
+    );
     let count_of = |source: Source, month: Period| {
         f.incidents
             .iter()
             .filter(|i| {
-                i.source == source
-                    && month.contains(i.at)
-                    && i.mahalla.0 / 1000 == DISTRICT.0
+                i.source == source && month.contains(i.at) && i.mahalla.0 / 1000 == DISTRICT.0
             })
             .count() as u64
     };
@@ -450,7 +494,11 @@ async fn trends_keep_public_and_patrol_apart(db: &TestDb) {
     };
     assert_eq!(all("public"), count_of(Source::Public, march()).to_string());
     assert_eq!(all("patrol"), count_of(Source::Patrol, march()).to_string());
-    assert!(!rows.iter().any(|r| r["source"].contains(',') || r["source"] == "all"));
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["source"].contains(',') || r["source"] == "all")
+    );
 }
 
 async fn hotspots_are_scored_against_the_baseline(db: &TestDb) {
@@ -463,7 +511,9 @@ async fn hotspots_are_scored_against_the_baseline(db: &TestDb) {
     // Cells of about a mahalla's size, so that the busy corner is a cluster of cells.
     for method in ["gistar-mahalla", "gistar-grid", "kde"] {
         let got = analyst
-            .get(&format!("{base}&method={method}&cell_m=700&permutations=9999"))
+            .get(&format!(
+                "{base}&method={method}&cell_m=700&permutations=9999"
+            ))
             .await
             .expect(200)
             .json();
@@ -481,11 +531,19 @@ async fn hotspots_are_scored_against_the_baseline(db: &TestDb) {
             "{fc}"
         );
         // Scored on April's incidents of the counted sources (public, camera, inspector).
-        let april = Period::new(ts("2025-04-01T00:00:00+05:00"), ts("2025-05-01T00:00:00+05:00")).unwrap();
+        let april = Period::new(
+            ts("2025-04-01T00:00:00+05:00"),
+            ts("2025-05-01T00:00:00+05:00"),
+        )
+        .unwrap();
         let held = f
             .incidents
             .iter()
-            .filter(|i| april.contains(i.at) && i.source != Source::Patrol && i.mahalla.0 / 1000 == DISTRICT.0)
+            .filter(|i| {
+                april.contains(i.at)
+                    && i.source != Source::Patrol
+                    && i.mahalla.0 / 1000 == DISTRICT.0
+            })
             .count() as f64;
         assert_eq!(fc["method"]["total"].as_f64().unwrap(), held, "{method}");
         let places = got["places"].as_array().unwrap();
@@ -496,16 +554,28 @@ async fn hotspots_are_scored_against_the_baseline(db: &TestDb) {
                 .filter(|p| p["class"].as_str().unwrap().starts_with("hot"))
                 .map(|p| p["mahalla"].as_i64().unwrap())
                 .collect();
-            assert!(hot.contains(&demo(9).0), "the corner's middle is hot: {hot:?}");
-            assert!(hot.iter().all(|m| CLUSTER.iter().any(|k| demo(*k).0 == *m)), "{hot:?}");
+            assert!(
+                hot.contains(&demo(9).0),
+                "the corner's middle is hot: {hot:?}"
+            );
+            assert!(
+                hot.iter().all(|m| CLUSTER.iter().any(|k| demo(*k).0 == *m)),
+                "{hot:?}"
+            );
         } else {
-            assert!(places.iter().all(|p| p["ring"].as_array().is_some_and(|r| r.len() == 4)));
+            assert!(
+                places
+                    .iter()
+                    .all(|p| p["ring"].as_array().is_some_and(|r| r.len() == 4))
+            );
             assert!(got["grid"]["nx"].as_u64().unwrap() > 1);
         }
     }
     // Without a held-out period there is no score; the CSV and GeoJSON twins parse.
     let plain = analyst
-        .get(&format!("/api/analytics/hotspots?from=2025-01-01&to=2025-04-01&area={area}&permutations=0"))
+        .get(&format!(
+            "/api/analytics/hotspots?from=2025-01-01&to=2025-04-01&area={area}&permutations=0"
+        ))
         .await
         .expect(200)
         .json();
@@ -516,14 +586,25 @@ async fn hotspots_are_scored_against_the_baseline(db: &TestDb) {
         .expect(200)
         .text();
     let rows = csv_rows(&text, server::analysis::hotspots::CSV_HEADER);
-    assert!(rows.iter().any(|r| r["class"].starts_with("hot") && r["z"].parse::<f64>().unwrap() > 0.0));
-    assert!(rows.iter().any(|r| r["z"].starts_with('-')), "negative z stays a number");
+    assert!(
+        rows.iter()
+            .any(|r| r["class"].starts_with("hot") && r["z"].parse::<f64>().unwrap() > 0.0)
+    );
+    assert!(
+        rows.iter().any(|r| r["z"].starts_with('-')),
+        "negative z stays a number"
+    );
     let geo = analyst
-        .get(&format!("/api/analytics/hotspots.geojson?from=2025-01-01&to=2025-04-01&area={area}"))
+        .get(&format!(
+            "/api/analytics/hotspots.geojson?from=2025-01-01&to=2025-04-01&area={area}"
+        ))
         .await
         .expect(200)
         .json();
-    assert_eq!(geo["features"].as_array().unwrap().len(), registry::demo::DEMO_COUNT);
+    assert_eq!(
+        geo["features"].as_array().unwrap().len(),
+        registry::demo::DEMO_COUNT
+    );
 }
 
 async fn bad_parameters_are_named(db: &TestDb) {
@@ -542,19 +623,28 @@ async fn bad_parameters_are_named(db: &TestDb) {
         ("hotspots?permutations=-1", "permutations"),
         ("hotspots?method=magic", "method="),
         ("hotspots?cell_m=0", "cell_m"),
-        ("hotspots?from=2025-01-01&to=2025-04-01&test_from=2025-03-01&test_to=2025-05-01", "held-out"),
-        ("hotspots?from=2025-01-01&to=2025-04-01&test_from=2025-04-01", "test_to"),
-        ("hotspots?method=gistar-grid&cell_m=25&area=national&from=2025-01-01&to=2025-04-01", "cells"),
-        ("hotspots?method=gistar-mahalla&area=district:1726999&from=2025-01-01&to=2025-04-01", "boundary"),
+        (
+            "hotspots?from=2025-01-01&to=2025-04-01&test_from=2025-03-01&test_to=2025-05-01",
+            "held-out",
+        ),
+        (
+            "hotspots?from=2025-01-01&to=2025-04-01&test_from=2025-04-01",
+            "test_to",
+        ),
+        (
+            "hotspots?method=gistar-grid&cell_m=25&area=national&from=2025-01-01&to=2025-04-01",
+            "cells",
+        ),
+        (
+            "hotspots?method=gistar-mahalla&area=district:1726999&from=2025-01-01&to=2025-04-01",
+            "boundary",
+        ),
     ] {
         let e = admin
             .get(&format!("/api/analytics/{query}"))
             .await
             .expect_error(400);
-        assert!(
-            e["error"].as_str().unwrap().contains(word),
-            "{query}: {e}"
-        );
+        assert!(e["error"].as_str().unwrap().contains(word), "{query}: {e}");
     }
 }
 
@@ -569,12 +659,17 @@ async fn console_pages_show_the_numbers(db: &TestDb) {
         .expect(200)
         .json();
     let page = analyst
-        .get(&format!("/console/analytics/crime-free?{MARCH}&area={area}"))
+        .get(&format!(
+            "/console/analytics/crime-free?{MARCH}&area={area}"
+        ))
         .await
         .expect(200)
         .text();
     let cf = &api["report"]["crime_free"];
-    assert!(page.contains(&format!("id=\"crime-free-count\">{}<", cf["count"])), "count");
+    assert!(
+        page.contains(&format!("id=\"crime-free-count\">{}<", cf["count"])),
+        "count"
+    );
     assert!(page.contains(&format!(
         "id=\"crime-free-expected\">{:.1}<",
         cf["expected"].as_f64().unwrap()
@@ -582,8 +677,15 @@ async fn console_pages_show_the_numbers(db: &TestDb) {
     assert!(page.contains("id=\"crime-free-table\"") && page.contains("id=\"red-table\""));
     assert!(page.contains("<svg id=\"map\""), "the map");
     assert!(page.contains("surprising"), "the explanation");
-    for nav in ["/console/analytics/crime-free", "/console/analytics/trends", "/console/analytics/hotspots"] {
-        assert!(page.contains(&format!("href=\"{nav}\"")), "{nav} in the navigation");
+    for nav in [
+        "/console/analytics/crime-free",
+        "/console/analytics/trends",
+        "/console/analytics/hotspots",
+    ] {
+        assert!(
+            page.contains(&format!("href=\"{nav}\"")),
+            "{nav} in the navigation"
+        );
     }
     // Trends: public and patrol in their own tables and charts.
     let trends = analyst
@@ -597,9 +699,15 @@ async fn console_pages_show_the_numbers(db: &TestDb) {
         .expect(200)
         .text();
     for s in ["public", "patrol"] {
-        assert!(page.contains(&format!("id=\"trend-{s}\"")) && page.contains(&format!("id=\"chart-{s}\"")));
+        assert!(
+            page.contains(&format!("id=\"trend-{s}\""))
+                && page.contains(&format!("id=\"chart-{s}\""))
+        );
         let n = &trends["report"]["by_source"][s]["all_categories"]["current"]["count"];
-        assert!(page.contains(&format!("<td class=\"count\">{n}</td>")), "{s}: {n}");
+        assert!(
+            page.contains(&format!("<td class=\"count\">{n}</td>")),
+            "{s}: {n}"
+        );
     }
     assert!(page.contains("patrols already go"), "the explanation");
     // Hot spots: the map and the score box with the API's numbers.
@@ -615,7 +723,10 @@ async fn console_pages_show_the_numbers(db: &TestDb) {
         .expect(200)
         .text();
     let fc = &hs["score"]["forecast"];
-    for (id, v) in [("pai-method", &fc["method"]["pai"]), ("pai-baseline", &fc["baseline"]["pai"])] {
+    for (id, v) in [
+        ("pai-method", &fc["method"]["pai"]),
+        ("pai-baseline", &fc["baseline"]["pai"]),
+    ] {
         assert!(
             page.contains(&format!("id=\"{id}\">{:.2}<", v.as_f64().unwrap())),
             "{id} {v}"
@@ -633,9 +744,14 @@ async fn console_pages_show_the_numbers(db: &TestDb) {
     assert!(bad.contains("is not a hot-spot method") && bad.contains("<form"));
     // Scope and role, as in the API.
     let a = logged_in(&f.server, "inspector_a").await;
-    a.get(&format!("/console/analytics/trends?area={area}")).await.expect(403);
+    a.get(&format!("/console/analytics/trends?area={area}"))
+        .await
+        .expect(403);
     let auditor = logged_in(&f.server, "auditor").await;
-    auditor.get("/console/analytics/crime-free").await.expect(403);
+    auditor
+        .get("/console/analytics/crime-free")
+        .await
+        .expect(403);
 }
 
 on_both_databases!(

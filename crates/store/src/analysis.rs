@@ -1,8 +1,11 @@
 //! Reads for the safety analytics (docs/design/017-analytics-views.md): the incidents of a
 //! period within a scope, as only the fields the statistics use (time, place, category, source,
 //! point; never narrative, people or assignee), and a bulk insert for synthetic demo incidents.
-use domain::{Actor, Category, GeoPoint, IncidentId, MahallaId, NewIncident, Scope, Source, Timestamp};
+use domain::{
+    Actor, Category, GeoPoint, IncidentId, MahallaId, NewIncident, Scope, Source, Timestamp,
+};
 use serde_json::json;
+use sqlx::{PgConnection, SqliteConnection};
 
 use crate::Store;
 use crate::audit::AuditConn;
@@ -125,40 +128,8 @@ impl Store {
         let now = self.now();
         let created_by = actor.to_string();
         let ids = write_tx!(self, audit = true, |tx, _pg| {
-            let mut ids = Vec::with_capacity(rows.len());
-            for n in rows {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO incidents (category, source, status, occurred_at, reported_at, mahalla_id, lon, lat, \
-                     affected_minor, affected_youth, affected_woman, narrative, created_by, updated_at) \
-                     VALUES ($1, $2, 'new', $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-                )
-                .bind(n.category.as_str())
-                .bind(n.source.as_str())
-                .bind(DbTs(n.occurred_at))
-                .bind(n.mahalla.0)
-                .bind(n.point.map(|p| p.lon))
-                .bind(n.point.map(|p| p.lat))
-                .bind(n.affected.minor)
-                .bind(n.affected.youth)
-                .bind(n.affected.woman)
-                .bind(&n.narrative)
-                .bind(&created_by)
-                .bind(DbTs(now))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db("import an incident"))?;
-                sqlx::query(
-                    "INSERT INTO incident_history (incident_id, from_status, to_status, assignee_id, actor, note, at) \
-                     VALUES ($1, NULL, 'new', NULL, $2, '', $3)",
-                )
-                .bind(id)
-                .bind(&created_by)
-                .bind(DbTs(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("record an imported incident's history"))?;
-                ids.push(IncidentId(id));
-            }
+            let mut ids = tx.insert_new_incidents(rows, &created_by, now).await?;
+            ids.sort_unstable();
             tx.append_audit(
                 now,
                 &created_by,
@@ -167,13 +138,138 @@ impl Store {
                 &json!({
                     "source": source,
                     "count": ids.len(),
-                    "first_id": ids.first().map(|i| i.0),
-                    "last_id": ids.last().map(|i| i.0),
+                    "first_id": ids.first(),
+                    "last_id": ids.last(),
                 }),
             )
             .await?;
             ids
         });
+        Ok(ids.into_iter().map(IncidentId).collect())
+    }
+}
+
+/// `INSERT INTO incidents (<the columns of a new incident>) <rest>`.
+macro_rules! insert_new_incidents {
+    ($rest:literal) => {
+        concat!(
+            "INSERT INTO incidents (category, source, status, occurred_at, reported_at, mahalla_id, lon, lat, ",
+            "affected_minor, affected_youth, affected_woman, narrative, created_by, updated_at) ",
+            $rest
+        )
+    };
+}
+
+/// The first history row (status `new`, by `$2` at `$3`) of each incident id `$id` of `$from`.
+macro_rules! first_history_rows {
+    ($id:literal, $from:literal) => {
+        concat!(
+            "INSERT INTO incident_history (incident_id, from_status, to_status, assignee_id, actor, note, at) SELECT ",
+            $id,
+            ", NULL, 'new', NULL, $2, '', $3 ",
+            $from
+        )
+    };
+}
+
+/// Many new incidents (status `new`) and their first history rows, inside a write transaction the
+/// caller holds; returns their ids (in no particular order). SQLite: one statement per row (fast
+/// in-process); PostgreSQL: one statement for all rows over arrays, since a round trip per row
+/// made a few thousand rows take seconds.
+trait BulkIncidentConn {
+    async fn insert_new_incidents(
+        &mut self,
+        rows: &[NewIncident],
+        created_by: &str,
+        now: Timestamp,
+    ) -> Result<Vec<i64>>;
+}
+
+impl BulkIncidentConn for SqliteConnection {
+    async fn insert_new_incidents(
+        &mut self,
+        rows: &[NewIncident],
+        created_by: &str,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for n in rows {
+            let id: i64 = sqlx::query_scalar(insert_new_incidents!(
+                "VALUES ($1, $2, 'new', $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+            ))
+            .bind(n.category.as_str())
+            .bind(n.source.as_str())
+            .bind(DbTs(n.occurred_at))
+            .bind(n.mahalla.0)
+            .bind(n.point.map(|p| p.lon))
+            .bind(n.point.map(|p| p.lat))
+            .bind(n.affected.minor)
+            .bind(n.affected.youth)
+            .bind(n.affected.woman)
+            .bind(&n.narrative)
+            .bind(created_by)
+            .bind(DbTs(now))
+            .fetch_one(&mut *self)
+            .await
+            .map_err(db("import an incident"))?;
+            ids.push(id);
+        }
+        sqlx::query(first_history_rows!("value", "FROM json_each($1)"))
+            .bind(serde_json::Value::from(ids.clone()).to_string())
+            .bind(created_by)
+            .bind(DbTs(now))
+            .execute(&mut *self)
+            .await
+            .map_err(db("record the imported incidents' history"))?;
+        Ok(ids)
+    }
+}
+
+impl BulkIncidentConn for PgConnection {
+    async fn insert_new_incidents(
+        &mut self,
+        rows: &[NewIncident],
+        created_by: &str,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let col = |f: fn(&NewIncident) -> String| rows.iter().map(f).collect::<Vec<_>>();
+        let times: Vec<_> = rows
+            .iter()
+            .map(|n| n.occurred_at.to_offset_date_time())
+            .collect();
+        let ids: Vec<i64> = sqlx::query_scalar(
+            insert_new_incidents!(
+                "SELECT c, s, 'new', t, t, m, lo, la, a1, a2, a3, n, $11, $12 \
+             FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::float8[], $6::float8[], \
+                         $7::bool[], $8::bool[], $9::bool[], $10::text[]) AS u(c, s, t, m, lo, la, a1, a2, a3, n) \
+             RETURNING id"
+            ),
+        )
+        .bind(col(|n| n.category.as_str().to_owned()))
+        .bind(col(|n| n.source.as_str().to_owned()))
+        .bind(times)
+        .bind(rows.iter().map(|n| n.mahalla.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|n| n.point.map(|p| p.lon)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|n| n.point.map(|p| p.lat)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|n| n.affected.minor).collect::<Vec<_>>())
+        .bind(rows.iter().map(|n| n.affected.youth).collect::<Vec<_>>())
+        .bind(rows.iter().map(|n| n.affected.woman).collect::<Vec<_>>())
+        .bind(col(|n| n.narrative.clone()))
+        .bind(created_by)
+        .bind(DbTs(now))
+        .fetch_all(&mut *self)
+        .await
+        .map_err(db("import incidents"))?;
+        sqlx::query(first_history_rows!(
+            "id",
+            "FROM UNNEST($1::bigint[]) AS u(id)"
+        ))
+        .bind(&ids)
+        .bind(created_by)
+        .bind(DbTs(now))
+        .execute(&mut *self)
+        .await
+        .map_err(db("record the imported incidents' history"))?;
         Ok(ids)
     }
 }

@@ -88,6 +88,7 @@ macro_rules! write_tx {
 
 mod access_requests;
 mod accounts;
+mod analysis;
 mod audit;
 mod cameras;
 mod codec;
@@ -101,8 +102,8 @@ mod reports;
 mod retention;
 mod sessions;
 mod users;
-mod analysis;
 
+pub use analysis::IncidentFact;
 pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};
@@ -111,7 +112,6 @@ pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
 pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
-pub use analysis::IncidentFact;
 
 /// Which database a [`Store`] is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use domain::{Scope, Source};
 use serde_json::{Value, json};
 
 use super::{
-    ANALYTICS_READERS, Mahallas, Params, Place, analytics_error, area_param, audit_export,
+    ANALYTICS_READERS, Mahallas, Params, Place, analytics_error, area_param, audited,
     categories_param, clean, csv_line, csv_response, geojson_response, load_incidents,
     load_mahallas, num, period_param, sources_param,
 };
@@ -33,8 +33,25 @@ pub struct CrimeFree {
     pub report: CrimeFreeReport,
 }
 
+impl super::Exported for CrimeFree {
+    const KIND: &'static str = "crime-free";
+    fn place(&self) -> &Place {
+        &self.place
+    }
+    fn period(&self) -> analytics::data::Period {
+        self.report.period
+    }
+    fn rows(&self) -> usize {
+        self.report.rows.len()
+    }
+}
+
 /// Role, parameters, the store's rows and the report; the API and the console share it.
-pub(crate) async fn compute(state: &AppState, me: &CurrentUser, q: &Params) -> ApiResult<CrimeFree> {
+pub(crate) async fn compute(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &Params,
+) -> ApiResult<CrimeFree> {
     me.require(ANALYTICS_READERS)?;
     let period = period_param(q, state.store_now())?;
     let place = area_param(state, me, q).await?;
@@ -111,9 +128,8 @@ pub async fn csv(
     me: CurrentUser,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
-    let cf = compute(&state, &me, &clean(q)).await?;
+    let cf = audited(&state, &me, compute(&state, &me, &clean(q)).await?, "csv").await?;
     let r = &cf.report;
-    audit_export(&state, &me, "crime-free", "csv", &cf.place, &r.period, r.rows.len()).await?;
     let unit = serde_json::to_value(r.rate_unit)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -121,7 +137,11 @@ pub async fn csv(
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for row in &r.rows {
-        let by = |s: Source| row.by_source.get(&s).map_or_else(String::new, u64::to_string);
+        let by = |s: Source| {
+            row.by_source
+                .get(&s)
+                .map_or_else(String::new, u64::to_string)
+        };
         let word = |v: Value| v.as_str().unwrap_or_default().to_owned();
         let rank = r.red.mahallas.iter().position(|m| *m == row.mahalla);
         csv_line(
@@ -160,10 +180,7 @@ pub async fn csv(
             ],
         );
     }
-    Ok(csv_response(
-        "attachment; filename=\"crime-free.csv\"",
-        out,
-    ))
+    Ok(csv_response("attachment; filename=\"crime-free.csv\"", out))
 }
 
 /// `GET /api/analytics/crime-free.geojson` (audited): the area's mahallas with their rows.
@@ -172,9 +189,14 @@ pub async fn geojson(
     me: CurrentUser,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
-    let cf = compute(&state, &me, &clean(q)).await?;
+    let cf = audited(
+        &state,
+        &me,
+        compute(&state, &me, &clean(q)).await?,
+        "geojson",
+    )
+    .await?;
     let r = &cf.report;
-    audit_export(&state, &me, "crime-free", "geojson", &cf.place, &r.period, r.rows.len()).await?;
     let features = r
         .rows
         .iter()

@@ -1,6 +1,6 @@
 //! Synthetic incidents for `posbon serve --demo`, so that the analytics pages have something to
-//! show: two years over the synthetic mahallas, with two persistent clusters and one busy
-//! point, a slow rise of public reports with the seasons, patrol finds drawn towards the hot
+//! show: two years over the synthetic mahallas, with two persistent clusters and a busy
+//! market, a slow rise of public reports with the seasons, patrol finds drawn towards the hot
 //! places (patrols go where it is busy), and two quiet mahallas. Every one is marked synthetic
 //! in its narrative and recorded by `system:demo-synthetic`. Deterministic: the same `now`
 //! gives the same incidents.
@@ -62,7 +62,8 @@ fn corners(m: &Mahalla) -> Option<[[f64; 2]; 4]> {
 
 /// The point at `(u, v)` in the quadrilateral (bilinear: 0,0 is the south-west corner).
 fn inside(c: &[[f64; 2]; 4], u: f64, v: f64) -> GeoPoint {
-    let lerp = |a: [f64; 2], b: [f64; 2], t: f64| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+    let lerp =
+        |a: [f64; 2], b: [f64; 2], t: f64| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
     let south = lerp(c[0], c[1], u);
     let north = lerp(c[3], c[2], u);
     let p = lerp(south, north, v);
@@ -72,28 +73,26 @@ fn inside(c: &[[f64; 2]; 4], u: f64, v: f64) -> GeoPoint {
     }
 }
 
-/// How much busier than usual each mahalla (in generator order, a grid 8 wide) is.
+/// How much busier than usual each mahalla (in generator order, a grid 8 wide) is: a 3x3
+/// cluster (its middle 8 times, the ring around it 4 times), a 2x2 one (4 times), a busy market
+/// (4 times, alone), and two quiet places away from them.
 fn heat(count: usize) -> Vec<f64> {
     let cols = ((count as f64 * 1.5).sqrt().ceil() as usize).max(1);
     let mut h = vec![1.0; count];
-    for centre in [9usize, 29] {
-        let (r0, c0) = ((centre / cols) as i64, (centre % cols) as i64);
-        for (i, x) in h.iter_mut().enumerate() {
-            let (r, c) = ((i / cols) as i64, (i % cols) as i64);
-            let d = (r - r0).abs().max((c - c0).abs());
-            *x *= match d {
-                0 => 5.0,
-                1 => 2.2,
-                _ => 1.0,
-            };
+    let (r0, c0) = (1usize, 1usize);
+    for (i, x) in h.iter_mut().enumerate() {
+        let (r, c) = (i / cols, i % cols);
+        if r.abs_diff(r0).max(c.abs_diff(c0)) <= 1 {
+            *x = if (r, c) == (r0, c0) { 8.0 } else { 4.0 };
+        }
+        if (3..=4).contains(&r) && (5..=6).contains(&c) {
+            *x = 4.0;
         }
     }
-    // A busy market at one mahalla's middle, and two quiet places.
-    if count > 6 {
-        h[6] *= 3.0;
-    }
-    for q in [0usize, count - 1] {
-        h[q] = 0.08;
+    for (k, f) in [(6usize, 4.0), (4, 0.08), (32, 0.08)] {
+        if let Some(x) = h.get_mut(k) {
+            *x = f;
+        }
     }
     h
 }
@@ -107,13 +106,17 @@ pub fn synthetic_incidents(mahallas: &[Mahalla], now: Timestamp) -> Vec<NewIncid
     let mut out = Vec::new();
     for (i, m) in mahallas.iter().enumerate() {
         let Some(c) = corners(m) else { continue };
-        let size = f64::from(m.population.unwrap_or(4_000)) / 4_000.0;
+        // Bigger mahallas report more, but less than in proportion: place matters more here.
+        let size = (f64::from(m.population.unwrap_or(4_000)) / 4_000.0).sqrt();
         for month in 0..MONTHS {
             let start = now.unix_micros() - (MONTHS - month) as i64 * MONTH_US;
             let years = month as f64 / 12.0;
             let season = 1.0 + 0.25 * (std::f64::consts::TAU * month as f64 / 12.0).sin();
             let means = [
-                (Source::Public, 0.9 * size * heat[i] * season * (1.0 + 0.2 * years)),
+                (
+                    Source::Public,
+                    0.9 * size * heat[i] * season * (1.0 + 0.2 * years),
+                ),
                 (Source::Patrol, 0.45 * heat[i].powf(1.3)),
                 (Source::Inspector, 0.2 * size * heat[i].sqrt()),
             ];
@@ -158,16 +161,19 @@ mod tests {
         let a = synthetic_incidents(&ms, now);
         assert_eq!(a, synthetic_incidents(&ms, now), "deterministic");
         assert!((1_000..6_000).contains(&a.len()), "{} incidents", a.len());
-        assert!(a.iter().all(|n| n.occurred_at < now && n.source != Source::Camera));
+        assert!(
+            a.iter()
+                .all(|n| n.occurred_at < now && n.source != Source::Camera)
+        );
         let first = now.unix_micros() - MONTHS as i64 * MONTH_US;
         assert!(a.iter().all(|n| n.occurred_at.unix_micros() >= first));
         let per = |k: usize| a.iter().filter(|n| n.mahalla == ms[k].id).count() as f64;
         let h = heat(ms.len());
         let plain: Vec<usize> = (0..ms.len()).filter(|&k| h[k] == 1.0).collect();
         let plain = plain.iter().map(|&k| per(k)).sum::<f64>() / plain.len() as f64;
-        let hot = (per(9) + per(29)) / 2.0;
+        let hot = (per(9) + per(29) + per(6)) / 3.0;
         assert!(hot > 3.0 * plain, "hot {hot} vs plain {plain}");
-        assert!(per(0) + per(ms.len() - 1) < plain / 2.0, "quiet vs plain {plain}");
+        assert!(per(4) + per(32) < plain / 2.0, "quiet vs plain {plain}");
         assert!(a.iter().all(|n| n.validate().is_ok()));
     }
 }

@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    ANALYTICS_READERS, Mahallas, Params, Place, analytics_error, area_param, audit_export,
-    blocking, categories_param, clean, csv_line, csv_response, geojson_response, load_incidents,
+    ANALYTICS_READERS, Mahallas, Params, Place, analytics_error, area_param, audited, blocking,
+    categories_param, clean, csv_line, csv_response, geojson_response, load_incidents,
     load_mahallas, num, period_pair, period_param, sources_param,
 };
 use crate::AppState;
@@ -36,8 +36,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::query_i64;
 
 /// The most conditional permutations per place.
-pub const MAX_PERMUTATIONS: i64 = 9_999;
-pub const DEFAULT_PERMUTATIONS: i64 = 999;
+pub const MAX_PERMUTATIONS: usize = 9_999;
+/// The fewest permutations a default gives (esda's default).
+pub const MIN_DEFAULT_PERMUTATIONS: usize = 999;
 /// The most cells a grid may have.
 pub const MAX_CELLS: usize = 20_000;
 /// Places times permutations at most (each permutation of each place draws its neighbours).
@@ -162,6 +163,19 @@ pub struct HotSpots {
     pub mahallas: Mahallas,
 }
 
+impl super::Exported for HotSpots {
+    const KIND: &'static str = "hotspots";
+    fn place(&self) -> &Place {
+        &self.place
+    }
+    fn period(&self) -> Period {
+        self.period
+    }
+    fn rows(&self) -> usize {
+        self.places.len()
+    }
+}
+
 impl HotSpots {
     /// Places per class, in the order hot 99, 95, 90, cold 99, 95, 90, not significant.
     pub fn class_counts(&self) -> Vec<(&'static str, usize)> {
@@ -203,7 +217,8 @@ fn float_param(q: &Params, name: &str, min: f64, max: f64) -> ApiResult<Option<f
 /// What the blocking part needs.
 struct Input {
     method: Method,
-    permutations: usize,
+    /// `None`: as many as the work limit allows (see [`permutations_for`]).
+    permutations: Option<usize>,
     cell_m: f64,
     bandwidth_m: f64,
     flag_share: f64,
@@ -215,6 +230,7 @@ struct Input {
 }
 
 struct Output {
+    permutations: usize,
     grid: Option<GridInfo>,
     places: Vec<HotPlace>,
     forecast: Option<(ForecastScore, u64)>,
@@ -241,7 +257,7 @@ pub(crate) async fn compute(state: &AppState, me: &CurrentUser, q: &Params) -> A
         ));
     }
     let permutations =
-        query_i64(q, "permutations", 0, MAX_PERMUTATIONS)?.unwrap_or(DEFAULT_PERMUTATIONS) as usize;
+        query_i64(q, "permutations", 0, MAX_PERMUTATIONS as i64)?.map(|n| n as usize);
     let cell_m = float_param(q, "cell_m", 25.0, 10_000.0)?.unwrap_or(DEFAULT_CELL_M);
     let bandwidth_m = float_param(q, "bandwidth_m", 25.0, 50_000.0)?.unwrap_or(2.0 * cell_m);
     let flag_pct = float_param(q, "flag_pct", 0.1, 100.0)?.unwrap_or(DEFAULT_FLAG_PCT);
@@ -253,9 +269,7 @@ pub(crate) async fn compute(state: &AppState, me: &CurrentUser, q: &Params) -> A
         v.into_iter()
             .filter(|i| {
                 sources.contains(i.source)
-                    && categories
-                        .as_ref()
-                        .is_none_or(|c| c.contains(&i.category))
+                    && categories.as_ref().is_none_or(|c| c.contains(&i.category))
             })
             .collect()
     };
@@ -315,7 +329,7 @@ pub(crate) async fn compute(state: &AppState, me: &CurrentUser, q: &Params) -> A
         held_out,
         sources,
         categories,
-        permutations,
+        permutations: out.permutations,
         flag_pct,
         grid: out.grid,
         places,
@@ -333,7 +347,14 @@ fn gi_config(permutations: usize) -> GiStarConfig {
     }
 }
 
-fn check_work(places: usize, permutations: usize) -> ApiResult<()> {
+/// The permutations for `places` places: as asked (if within the work limit), else as many as
+/// the limit allows between 999 and 9,999. With `n` places the false-discovery-rate correction
+/// asks for p-values near `0.05 k / n`, and 999 permutations cannot give a p below 0.001: on a
+/// few dozen mahallas even a clear cluster would stay "not significant".
+fn permutations_for(asked: Option<usize>, places: usize) -> ApiResult<usize> {
+    let Some(permutations) = asked else {
+        return Ok((MAX_WORK / places.max(1)).clamp(MIN_DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS));
+    };
     if places.saturating_mul(permutations.max(1)) > MAX_WORK {
         return Err(ApiError::bad_request(
             format!(
@@ -342,7 +363,7 @@ fn check_work(places: usize, permutations: usize) -> ApiResult<()> {
             "ask for fewer permutations, larger cells or a smaller area",
         ));
     }
-    Ok(())
+    Ok(permutations)
 }
 
 fn run(input: Input) -> ApiResult<Output> {
@@ -412,9 +433,12 @@ fn mahalla_map(input: Input) -> ApiResult<Output> {
             "choose a larger area, or method=gistar-grid or kde, which use the incidents' points",
         ));
     }
-    check_work(kept.len(), input.permutations)?;
-    let slot: std::collections::HashMap<MahallaId, usize> =
-        kept.iter().enumerate().map(|(k, &i)| (input.ids[i], k)).collect();
+    let permutations = permutations_for(input.permutations, kept.len())?;
+    let slot: std::collections::HashMap<MahallaId, usize> = kept
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (input.ids[i], k))
+        .collect();
     let counts = |rows: &[IncidentRecord]| {
         let mut c = vec![0.0; kept.len()];
         for r in rows {
@@ -429,13 +453,19 @@ fn mahalla_map(input: Input) -> ApiResult<Output> {
         .iter()
         .filter_map(|&i| input.polygons[i].clone())
         .collect();
-    let w = analytics::contiguity(&polys, Contiguity::Queen, analytics::default_tolerance(&polys))
-        .map_err(analytics_error)?;
+    let w = analytics::contiguity(
+        &polys,
+        Contiguity::Queen,
+        analytics::default_tolerance(&polys),
+    )
+    .map_err(analytics_error)?;
     let islands = w.islands().len();
     if islands > 0 {
-        notes.push(format!("{islands} mahalla(s) touch no other and can never be hot or cold."));
+        notes.push(format!(
+            "{islands} mahalla(s) touch no other and can never be hot or cold."
+        ));
     }
-    let g = gi_or_flat(&y, &w, input.permutations, &mut notes)?;
+    let g = gi_or_flat(&y, &w, permutations, &mut notes)?;
     let area = polygon_areas_km2(&polys);
     let flags = gi_flags(g.as_ref(), y.len());
     let held: Option<Vec<f64>> = input.test.as_deref().map(counts);
@@ -469,6 +499,7 @@ fn mahalla_map(input: Input) -> ApiResult<Output> {
         })
         .collect();
     Ok(Output {
+        permutations,
         grid: None,
         places,
         forecast,
@@ -486,10 +517,7 @@ fn polygon_areas_km2(polys: &[MultiPolygon]) -> Vec<f64> {
     }
     let proj = LocalProjection::new(sx / n.max(1.0), sy / n.max(1.0));
     let scale = proj.m_per_deg_lon * proj.m_per_deg_lat / 1e6;
-    polys
-        .iter()
-        .map(|m| (m.area() * scale).max(1e-9))
-        .collect()
+    polys.iter().map(|m| (m.area() * scale).max(1e-9)).collect()
 }
 
 fn points(rows: &[IncidentRecord]) -> Vec<[f64; 2]> {
@@ -501,7 +529,9 @@ fn grid_map(input: Input) -> ApiResult<Output> {
     let train_pts = points(&input.train);
     let unplaced = input.train.len() - train_pts.len();
     if unplaced > 0 {
-        notes.push(format!("{unplaced} incident(s) of the period have no position and are not on the grid."));
+        notes.push(format!(
+            "{unplaced} incident(s) of the period have no position and are not on the grid."
+        ));
     }
     if train_pts.is_empty() {
         return Err(ApiError::bad_request(
@@ -537,8 +567,14 @@ fn grid_map(input: Input) -> ApiResult<Output> {
         None => (None, 0),
     };
     if outside > 0 {
-        notes.push(format!("{outside} held-out incident(s) lie outside the grid and are not counted in the score."));
+        notes.push(format!(
+            "{outside} held-out incident(s) lie outside the grid and are not counted in the score."
+        ));
     }
+    let permutations = match input.method {
+        Method::Kde => 0,
+        _ => permutations_for(input.permutations, spec.len())?,
+    };
     let (gi, density, flags, forecast): (Option<Option<GiStar>>, _, _, _) = match input.method {
         Method::Kde => {
             let d = analytics::kernel_density(&train_pts, None, input.bandwidth_m, &spec)
@@ -555,8 +591,7 @@ fn grid_map(input: Input) -> ApiResult<Output> {
             (None, Some(d), flags, forecast)
         }
         _ => {
-            check_work(spec.len(), input.permutations)?;
-            let g = gi_or_flat(&counts, &spec.queen_weights(), input.permutations, &mut notes)?;
+            let g = gi_or_flat(&counts, &spec.queen_weights(), permutations, &mut notes)?;
             let flags = gi_flags(g.as_ref(), counts.len());
             let forecast = match &held {
                 Some(h) => Some(score_flags(&flags, &counts, &area, h).map_err(analytics_error)?),
@@ -590,6 +625,7 @@ fn grid_map(input: Input) -> ApiResult<Output> {
         })
         .collect();
     Ok(Output {
+        permutations,
         grid: Some(GridInfo {
             cell_m: input.cell_m,
             nx: spec.nx,
@@ -636,8 +672,7 @@ pub async fn json(
     })))
 }
 
-pub const CSV_HEADER: &str =
-    "mahalla_id,name,cell,lon,lat,area_km2,count,held_out,density_per_km2,z,p_sim,p_fdr,class,flagged";
+pub const CSV_HEADER: &str = "mahalla_id,name,cell,lon,lat,area_km2,count,held_out,density_per_km2,z,p_sim,p_fdr,class,flagged";
 
 /// `GET /api/analytics/hotspots.csv` (audited): one row per place (cells give their centre).
 pub async fn csv(
@@ -645,17 +680,13 @@ pub async fn csv(
     me: CurrentUser,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
-    let h = compute(&state, &me, &clean(q)).await?;
-    audit_export(&state, &me, "hotspots", "csv", &h.place, &h.period, h.places.len()).await?;
+    let h = audited(&state, &me, compute(&state, &me, &clean(q)).await?, "csv").await?;
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for p in &h.places {
-        let centre = p.ring.map(|r| {
-            [
-                (r[0][0] + r[2][0]) / 2.0,
-                (r[0][1] + r[2][1]) / 2.0,
-            ]
-        });
+        let centre = p
+            .ring
+            .map(|r| [(r[0][0] + r[2][0]) / 2.0, (r[0][1] + r[2][1]) / 2.0]);
         csv_line(
             &mut out,
             &[
@@ -686,15 +717,22 @@ pub async fn geojson(
     me: CurrentUser,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
-    let h = compute(&state, &me, &clean(q)).await?;
-    audit_export(&state, &me, "hotspots", "geojson", &h.place, &h.period, h.places.len()).await?;
+    let h = audited(
+        &state,
+        &me,
+        compute(&state, &me, &clean(q)).await?,
+        "geojson",
+    )
+    .await?;
     let features = h
         .places
         .iter()
         .map(|p| {
             let geometry = match (p.mahalla, p.ring) {
                 (Some(m), _) => crate::geography::geometry_value(
-                    h.mahallas.get(m).and_then(|m| m.mahalla.geometry.as_deref()),
+                    h.mahallas
+                        .get(m)
+                        .and_then(|m| m.mahalla.geometry.as_deref()),
                 ),
                 (None, Some(r)) => {
                     json!({ "type": "Polygon", "coordinates": [[r[0], r[1], r[2], r[3], r[0]]] })

@@ -126,11 +126,16 @@ pub(crate) fn period_pair(q: &Params, from_name: &str, to_name: &str) -> ApiResu
     let days = (to.unix_micros() - from.unix_micros()) / analytics::data::DAY_US;
     if days > MAX_PERIOD_DAYS {
         return Err(ApiError::bad_request(
-            format!("the period {from_name}..{to_name} is {days} days; at most {MAX_PERIOD_DAYS} are allowed"),
+            format!(
+                "the period {from_name}..{to_name} is {days} days; at most {MAX_PERIOD_DAYS} are allowed"
+            ),
             "ask for a shorter period",
         ));
     }
-    Ok(Some(Period { start: from, end: to }))
+    Ok(Some(Period {
+        start: from,
+        end: to,
+    }))
 }
 
 /// `from`..`to`, by default the last whole calendar month before `now`.
@@ -150,10 +155,7 @@ pub struct Place {
 fn outside_scope(me: &CurrentUser, asked: &Scope) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::FORBIDDEN,
-        format!(
-            "area {asked} is not within your scope ({})",
-            me.user.scope
-        ),
+        format!("area {asked} is not within your scope ({})", me.user.scope),
         "ask for an area within your scope, or leave area out for your whole scope",
     )
 }
@@ -237,7 +239,10 @@ fn words<T: std::str::FromStr<Err = domain::DomainError> + Copy>(
                     format!("{name}={raw:?}: {:?} is not one of them", w.trim()),
                     format!(
                         "send {name} as all or a comma-separated list of: {}",
-                        all.iter().map(|x| as_str(*x)).collect::<Vec<_>>().join(", ")
+                        all.iter()
+                            .map(|x| as_str(*x))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })
@@ -294,8 +299,10 @@ impl Mahallas {
 
     /// The mahalla's Uzbek Latin name, or its id where unknown.
     pub fn name(&self, id: MahallaId) -> String {
-        self.get(id)
-            .map_or_else(|| format!("mahalla {id}"), |m| m.mahalla.names.uz_latn.clone())
+        self.get(id).map_or_else(
+            || format!("mahalla {id}"),
+            |m| m.mahalla.names.uz_latn.clone(),
+        )
     }
 }
 
@@ -351,33 +358,42 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal("finish the analysis", &e))?
 }
 
-/// One export of analysis results, in the audit log (`analytics.export`).
-pub(crate) async fn audit_export(
+/// A computed view that can be exported: what its audit entry names.
+pub(crate) trait Exported {
+    /// `crime-free`, `trends`, `hotspots`.
+    const KIND: &'static str;
+    fn place(&self) -> &Place;
+    fn period(&self) -> Period;
+    /// Rows (or features) the export holds.
+    fn rows(&self) -> usize;
+}
+
+/// `view` after its export in `format` is recorded in the audit log (`analytics.export`, with
+/// the area, the caller's scope, the period and the number of rows).
+pub(crate) async fn audited<V: Exported>(
     state: &AppState,
     me: &CurrentUser,
-    kind: &str,
+    view: V,
     format: &str,
-    place: &Place,
-    period: &Period,
-    rows: usize,
-) -> ApiResult<()> {
+) -> ApiResult<V> {
+    let period = view.period();
     state
         .store
         .audit_append(
             &me.actor(),
             "analytics.export",
-            &format!("analytics:{kind}"),
+            &format!("analytics:{}", V::KIND),
             &json!({
                 "format": format,
-                "area": place.scope.to_string(),
+                "area": view.place().scope.to_string(),
                 "scope": me.user.scope.to_string(),
                 "from": period.start,
                 "to": period.end,
-                "rows": rows,
+                "rows": view.rows(),
             }),
         )
         .await?;
-    Ok(())
+    Ok(view)
 }
 
 /// A CSV download.
@@ -435,7 +451,13 @@ mod tests {
             t,
             "an RFC 3339 time is taken as it is"
         );
-        for bad in ["2024-02-30", "2024-13-01", "yesterday", "2024-3-1", "01-03-2024"] {
+        for bad in [
+            "2024-02-30",
+            "2024-13-01",
+            "yesterday",
+            "2024-3-1",
+            "01-03-2024",
+        ] {
             let e = parse_time("from", bad).unwrap_err();
             assert!(e.error.contains("from="), "{bad}: {}", e.error);
         }
@@ -443,7 +465,11 @@ mod tests {
         assert_eq!(local_date(march.start), "2024-03-01");
         assert_eq!(local_date(march.end), "2024-04-01");
         let jan = last_whole_month("2024-01-31T20:00:00Z".parse().unwrap());
-        assert_eq!(local_date(jan.start), "2024-01-01", "1 February in Tashkent");
+        assert_eq!(
+            local_date(jan.start),
+            "2024-01-01",
+            "1 February in Tashkent"
+        );
     }
 
     #[test]
@@ -456,13 +482,27 @@ mod tests {
         };
         assert!(period_pair(&q(&[]), "from", "to").unwrap().is_none());
         assert!(period_pair(&q(&[("from", "2024-01-01")]), "from", "to").is_err());
-        let e = period_pair(&q(&[("from", "2024-02-01"), ("to", "2024-01-01")]), "from", "to")
-            .unwrap_err();
+        let e = period_pair(
+            &q(&[("from", "2024-02-01"), ("to", "2024-01-01")]),
+            "from",
+            "to",
+        )
+        .unwrap_err();
         assert!(e.error.contains("is not before"), "{}", e.error);
-        assert!(period_pair(&q(&[("from", "2000-01-01"), ("to", "2024-01-01")]), "from", "to").is_err());
+        assert!(
+            period_pair(
+                &q(&[("from", "2000-01-01"), ("to", "2024-01-01")]),
+                "from",
+                "to"
+            )
+            .is_err()
+        );
         let s = sources_param(&q(&[("sources", "public,camera")]), SourceSet::all()).unwrap();
         assert!(s.contains(Source::Public) && !s.contains(Source::Patrol));
         assert!(sources_param(&q(&[("sources", "public,police")]), SourceSet::all()).is_err());
-        assert_eq!(categories_param(&q(&[("categories", "all")])).unwrap(), None);
+        assert_eq!(
+            categories_param(&q(&[("categories", "all")])).unwrap(),
+            None
+        );
     }
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{
-    ANALYTICS_READERS, Params, Place, analytics_error, area_param, audit_export, clean, csv_line,
+    ANALYTICS_READERS, Params, Place, analytics_error, area_param, audited, clean, csv_line,
     csv_response, load_incidents, load_mahallas, num, period_param,
 };
 use crate::AppState;
@@ -28,6 +28,24 @@ pub struct Trends {
     pub place: Place,
     pub report: TrendReport,
     pub series: Series,
+}
+
+impl super::Exported for Trends {
+    const KIND: &'static str = "trends";
+    fn place(&self) -> &Place {
+        &self.place
+    }
+    fn period(&self) -> Period {
+        self.report.current
+    }
+    /// One row per source and category, `all` included.
+    fn rows(&self) -> usize {
+        self.report
+            .by_source
+            .values()
+            .map(|s| 1 + s.by_category.len())
+            .sum()
+    }
 }
 
 /// The period before `p` as the trends define it.
@@ -81,13 +99,9 @@ pub(crate) async fn compute(state: &AppState, me: &CurrentUser, q: &Params) -> A
     };
     let report = analytics::trends::trends(&mahallas.records, &incidents, &query)
         .map_err(analytics_error)?;
-    let series = analytics::trends::count_series(
-        &mahallas.records,
-        &incidents,
-        place.area.as_ref(),
-        &bins,
-    )
-    .map_err(analytics_error)?;
+    let series =
+        analytics::trends::count_series(&mahallas.records, &incidents, place.area.as_ref(), &bins)
+            .map_err(analytics_error)?;
     Ok(Trends {
         place,
         report,
@@ -131,10 +145,9 @@ pub async fn csv(
     me: CurrentUser,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
-    let t = compute(&state, &me, &clean(q)).await?;
+    let t = audited(&state, &me, compute(&state, &me, &clean(q)).await?, "csv").await?;
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
-    let mut rows = 0;
     for (source, st) in &t.report.by_source {
         let all = std::iter::once(("all", &st.all_categories));
         let cats = st.by_category.iter().map(|(c, tr)| (c.as_str(), tr));
@@ -153,10 +166,8 @@ pub async fn csv(
             fields.extend(change_fields(previous));
             fields.extend(change_fields(year_before));
             csv_line(&mut out, &fields);
-            rows += 1;
         }
     }
-    audit_export(&state, &me, "trends", "csv", &t.place, &t.report.current, rows).await?;
     Ok(csv_response("attachment; filename=\"trends.csv\"", out))
 }
 

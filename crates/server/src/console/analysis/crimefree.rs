@@ -5,12 +5,11 @@ use axum::extract::{Query, State};
 use domain::Source;
 
 use super::{
-    MapMahalla, exports, fixed, legend, period_area_fields, period_text, pval, respond, select,
-    svg_map,
+    MapMahalla, exports, fixed, form_start, legend, period_text, pval, respond, select, svg_map,
 };
 use crate::AppState;
 use crate::analysis::crimefree::{CrimeFree, compute, status};
-use crate::analysis::{ANALYTICS_READERS, Params, clean, last_whole_month};
+use crate::analysis::{ANALYTICS_READERS, Params, clean};
 use crate::console::html::Html;
 use crate::console::map::shape;
 use crate::console::{PageResult, Viewer, label};
@@ -36,12 +35,14 @@ fn fill(r: &MahallaRow) -> &'static str {
 const EXPLAIN: &str = "A mahalla is crime-free when nothing of the chosen sources was recorded there in the period. Whether that means much depends on its size: a mahalla of 300 people often has a quiet month by chance, one of 30,000 almost never does. So each zero is compared with what its district's rate (without the mahalla itself) would lead us to expect for its population: P(0) is the chance of seeing no incident at all at that rate. A zero is marked surprising only when P(0) stays small after correcting for the number of mahallas looked at. A surprising zero is worth a visit, not a medal: it can be real safety, or people who no longer report. Where a population is not known, the district's average is used and the row says so. The red list holds mahallas whose count is clearly above the region's rate, ranked by a rate pulled towards the average the less there is to go on, so that two incidents among thirty people do not top it.";
 
 /// `GET /console/analytics/crime-free?from=&to=&area=&sources=`
-pub async fn page_get(State(state): State<AppState>, v: Viewer, Query(q): Query<Params>) -> PageResult {
+pub async fn page_get(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<Params>,
+) -> PageResult {
     v.require(ANALYTICS_READERS)?;
     let q = clean(q);
-    let mut form = Html::new();
-    html!(form; "<p class=\"muted explain\">" {EXPLAIN} "</p><form method=\"get\" action=\"" {PATH} "\" class=\"filters\">");
-    form.push(&period_area_fields(&state, &v, &q, last_whole_month(state.store_now())).await?);
+    let mut form = form_start(&state, &v, &q, PATH, EXPLAIN).await?;
     let sources = [
         ("all", "all sources (nothing known from anyone)"),
         ("public", "reported by the public"),
@@ -84,11 +85,7 @@ fn render(cf: &CrimeFree, q: &Params) -> Html {
             let m = cf.mahallas.get(row.mahalla)?;
             let shape = m.mahalla.geometry.as_deref().and_then(shape)?;
             let name = m.mahalla.names.uz_latn.clone();
-            let title = format!(
-                "{name}: {} incident(s); {}",
-                row.count,
-                label(status(row))
-            );
+            let title = format!("{name}: {} incident(s); {}", row.count, label(status(row)));
             Some(MapMahalla {
                 id: row.mahalla,
                 name,
@@ -103,7 +100,9 @@ fn render(cf: &CrimeFree, q: &Params) -> Html {
     h.raw("<div class=\"map-wrap\"><div class=\"map\">");
     match svg_map("Mahallas coloured as crime-free or red", &drawn, &[]) {
         Some(svg) => h.push(&svg),
-        None => h.raw("<p class=\"empty\">No mahalla of this area has a boundary or a point to draw.</p>"),
+        None => h.raw(
+            "<p class=\"empty\">No mahalla of this area has a boundary or a point to draw.</p>",
+        ),
     };
     h.raw("</div><aside class=\"map-side\"><div class=\"card\" id=\"map-info\" aria-live=\"polite\"><p class=\"muted\">Click a mahalla to show its name and count here.</p></div><div class=\"card legend\"><h2>Legend</h2>");
     h.push(&legend(&[
@@ -113,7 +112,11 @@ fn render(cf: &CrimeFree, q: &Params) -> Html {
         (OTHER, "neither".into()),
     ]));
     h.raw("</div></aside></div>");
-    h.push(&exports("/api/analytics/crime-free", &["csv", "geojson"], q));
+    h.push(&exports(
+        "/api/analytics/crime-free",
+        &["csv", "geojson"],
+        q,
+    ));
 
     // The crime-free list, most surprising first.
     html!(h; "<h2>Crime-free mahallas (" {r.crime_free.count} ")</h2>");

@@ -5,14 +5,12 @@ use analytics::forecast::{HitRate, Preferred};
 use axum::extract::{Query, State};
 
 use super::{
-    MapCell, MapMahalla, exports, fixed, legend, period_area_fields, period_text, pval, respond,
-    select, svg_map,
+    MapCell, MapMahalla, exports, fixed, form_start, legend, period_text, pval, respond, select,
+    svg_map,
 };
 use crate::AppState;
 use crate::analysis::hotspots::{HotPlace, HotSpots, Method, Score, compute};
-use crate::analysis::{
-    ANALYTICS_READERS, Params, clean, last_whole_month, local_date, month_of,
-};
+use crate::analysis::{ANALYTICS_READERS, Params, clean, last_whole_month, local_date, month_of};
 use crate::console::html::Html;
 use crate::console::map::shape;
 use crate::console::{PageResult, Viewer, label};
@@ -20,8 +18,8 @@ use crate::html;
 
 pub const PATH: &str = "/console/analytics/hotspots";
 const TITLE: &str = "Hot spots";
-/// The console's map period by default: this many whole months before the held-out month.
-const DEFAULT_MONTHS: u32 = 6;
+/// The console's map period by default: this many whole months before the held-out month (a year: fewer leave Gi* little to find on a few dozen mahallas).
+const DEFAULT_MONTHS: u32 = 12;
 
 const EXPLAIN: &str = "A hot spot here is tested, not eyeballed. Gi* asks whether a place and its neighbours together hold more incidents than chance would give, by shuffling the counts of the other places thousands of times; the result is corrected for the number of places looked at, so that among many places a few do not light up by luck. Hot and cold are shown at 90, 95 and 99% confidence. Kernel density is a smoothed picture of where incidents were, with no test. Every map is then scored on a later period it has not seen. PAI is the share of that period's incidents that fell in the flagged places divided by the share of the area flagged: 5 means the map caught five times what flagging at random would. PEI* compares it with the best any map of the same size could have done (1 is perfect). The baseline simply flags the places with the most incidents in the map's own period; a method is worth using only where it beats the baseline.";
 
@@ -39,7 +37,11 @@ fn class_fill(class: Option<&str>) -> &'static str {
 
 /// White to dark purple with the density's share of the highest.
 fn density_fill(d: f64, top: f64) -> String {
-    let t = if top > 0.0 { (d / top).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if top > 0.0 {
+        (d / top).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
     format!(
         "#{:02x}{:02x}{:02x}",
@@ -49,7 +51,7 @@ fn density_fill(d: f64, top: f64) -> String {
     )
 }
 
-/// The first visit's parameters: the map from the six whole months before the last whole month,
+/// The first visit's parameters: the map from the twelve whole months before the last whole month,
 /// scored on that month.
 fn defaults(state: &AppState, q: &mut Params) {
     if !q.is_empty() {
@@ -75,20 +77,25 @@ fn defaults(state: &AppState, q: &mut Params) {
 }
 
 /// `GET /console/analytics/hotspots?from=&to=&area=&method=&cell_m=&permutations=&test_from=&test_to=&flag_pct=&sources=`
-pub async fn page_get(State(state): State<AppState>, v: Viewer, Query(q): Query<Params>) -> PageResult {
+pub async fn page_get(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<Params>,
+) -> PageResult {
     v.require(ANALYTICS_READERS)?;
     let mut q = clean(q);
     defaults(&state, &mut q);
-    let mut form = Html::new();
-    html!(form; "<p class=\"muted explain\">" {EXPLAIN} "</p><form method=\"get\" action=\"" {PATH} "\" class=\"filters\">");
-    form.push(&period_area_fields(&state, &v, &q, last_whole_month(state.store_now())).await?);
+    let mut form = form_start(&state, &v, &q, PATH, EXPLAIN).await?;
     let methods = [
         ("gistar-mahalla", "Gi* on mahallas"),
         ("gistar-grid", "Gi* on a grid"),
         ("kde", "kernel density"),
     ];
     let sources = [
-        ("public,camera,inspector", "public, camera, inspector (not patrol)"),
+        (
+            "public,camera,inspector",
+            "public, camera, inspector (not patrol)",
+        ),
         ("public", "reported by the public"),
         ("patrol", "found by patrols"),
         ("camera", "confirmed camera events"),
@@ -98,7 +105,7 @@ pub async fn page_get(State(state): State<AppState>, v: Viewer, Query(q): Query<
     html!(form; "<label>Method " [select("method", &methods, &q, "gistar-mahalla")] "</label>"
         "<label>Counting " [select("sources", &sources, &q, "public,camera,inspector")] "</label>"
         "<label>Cell (m) <input type=\"number\" name=\"cell_m\" id=\"cell_m\" min=\"25\" max=\"10000\" placeholder=\"250\" value=\"" {field("cell_m")} "\"></label>"
-        "<label>Permutations <input type=\"number\" name=\"permutations\" id=\"permutations\" min=\"0\" max=\"9999\" placeholder=\"999\" value=\"" {field("permutations")} "\"></label>"
+        "<label>Permutations <input type=\"number\" name=\"permutations\" id=\"permutations\" min=\"0\" max=\"9999\" placeholder=\"auto\" value=\"" {field("permutations")} "\"></label>"
         "<label>KDE: flag % of area <input type=\"number\" name=\"flag_pct\" id=\"flag_pct\" min=\"0.1\" max=\"100\" step=\"0.1\" placeholder=\"5\" value=\"" {field("flag_pct")} "\"></label>"
         [super::date_field("test_from", "Held out from", &q, None)]
         [super::date_field("test_to", "Held out to (not included)", &q, None)]
@@ -132,7 +139,9 @@ fn render(hs: &HotSpots, q: &Params) -> Html {
     h.raw("<div class=\"map-wrap\"><div class=\"map\">");
     match svg_map("Hot-spot map", &mahallas, &cells) {
         Some(svg) => h.push(&svg),
-        None => h.raw("<p class=\"empty\">Nothing of this area has a boundary or a position to draw.</p>"),
+        None => h.raw(
+            "<p class=\"empty\">Nothing of this area has a boundary or a position to draw.</p>",
+        ),
     };
     h.raw("</div><aside class=\"map-side\">");
     score_box(&mut h, hs.score.as_ref());
@@ -140,7 +149,10 @@ fn render(hs: &HotSpots, q: &Params) -> Html {
     if hs.method == Method::Kde {
         let top = top_density(hs);
         h.push(&legend(&[
-            (&density_fill(top, top), format!("densest ({top:.1} per km²)")),
+            (
+                &density_fill(top, top),
+                format!("densest ({top:.1} per km²)"),
+            ),
             (&density_fill(top / 2.0, top), "half of that".into()),
             (&density_fill(0.0, top), "none".into()),
         ]));
@@ -167,9 +179,17 @@ fn top_density(hs: &HotSpots) -> f64 {
 }
 
 fn place_title(p: &HotPlace) -> String {
-    let what = p.name.clone().unwrap_or_else(|| format!("cell {}", p.cell.unwrap_or(0)));
+    let what = p
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("cell {}", p.cell.unwrap_or(0)));
     match (p.class, p.density_per_km2) {
-        (Some(c), _) => format!("{what}: {} incident(s), {}, z {}", p.count, label(c), fixed(p.z, 2)),
+        (Some(c), _) => format!(
+            "{what}: {} incident(s), {}, z {}",
+            p.count,
+            label(c),
+            fixed(p.z, 2)
+        ),
         (None, Some(d)) => format!("{what}: {} incident(s), {d:.1} per km²", p.count),
         _ => format!("{what}: {} incident(s)", p.count),
     }
@@ -245,7 +265,13 @@ fn score_box(h: &mut Html, score: Option<&Score>) {
     rate_cells(
         h,
         "caught",
-        |r| format!("{:.1} ({})", r.captured, fixed(r.captured_share.map(|x| x * 100.0), 0) + "%"),
+        |r| {
+            format!(
+                "{:.1} ({})",
+                r.captured,
+                fixed(r.captured_share.map(|x| x * 100.0), 0) + "%"
+            )
+        },
         s,
     );
     h.raw("</tr><tr><th>Area flagged</th>");
@@ -285,7 +311,10 @@ fn places_table(h: &mut Html, hs: &HotSpots) {
     }
     h.raw("<table class=\"list\" id=\"hotspot-table\"><thead><tr><th>Place</th><th>Incidents</th><th>Held out</th><th>Class</th><th>z</th><th>p (permutations)</th><th>After correction</th><th>Density per km²</th></tr></thead><tbody>");
     for p in rows {
-        let what = p.name.clone().unwrap_or_else(|| format!("cell {}", p.cell.unwrap_or(0)));
+        let what = p
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("cell {}", p.cell.unwrap_or(0)));
         html!(h; "<tr><td>" {what} "</td><td class=\"count\">" {p.count} "</td><td>" {p.held_out.map_or_else(|| "–".to_owned(), |n| n.to_string())}
             "</td><td>" {p.class.map_or_else(|| "–".to_owned(), label)} "</td><td>" {fixed(p.z, 2)} "</td><td>" {p.p_sim.map_or_else(|| "–".to_owned(), pval)}
             "</td><td>" {p.p_fdr.map_or_else(|| "–".to_owned(), pval)} "</td><td>" {fixed(p.density_per_km2, 1)} "</td></tr>");

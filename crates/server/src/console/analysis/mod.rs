@@ -11,7 +11,7 @@ use super::html::Html;
 use super::map::{HEIGHT, Projection, Shape, WIDTH, rings_path};
 use super::{PageError, Viewer, error_banner, html_response, layout};
 use crate::AppState;
-use crate::analysis::{Params, local_date};
+use crate::analysis::{Params, last_whole_month, local_date};
 use crate::error::ApiError;
 use crate::html;
 
@@ -31,31 +31,55 @@ async fn area_options(state: &AppState, scope: &Scope) -> Result<Vec<(String, St
             for r in s.list_regions().await? {
                 out.push((format!("region:{}", r.id), r.names.uz_latn.clone()));
                 for d in districts.iter().filter(|d| d.region == r.id) {
-                    out.push((format!("district:{}", d.id), format!("— {}", d.names.uz_latn)));
+                    out.push((
+                        format!("district:{}", d.id),
+                        format!("— {}", d.names.uz_latn),
+                    ));
                 }
             }
         }
         Scope::Region(r) => {
-            let name = s.get_region(r).await?.map_or_else(|| r.to_string(), |r| r.names.uz_latn);
+            let name = s
+                .get_region(r)
+                .await?
+                .map_or_else(|| r.to_string(), |r| r.names.uz_latn);
             out.push((scope.to_string(), name));
             let mahallas = s.list_mahallas_in_scope(scope).await?;
             let few = mahallas.len() <= 300;
             for d in s.list_districts(r).await? {
-                out.push((format!("district:{}", d.id), format!("— {}", d.names.uz_latn)));
-                for m in mahallas.iter().filter(|m| few && m.mahalla.district == d.id) {
-                    out.push((format!("mahalla:{}", m.mahalla.id), format!("—— {}", m.mahalla.names.uz_latn)));
+                out.push((
+                    format!("district:{}", d.id),
+                    format!("— {}", d.names.uz_latn),
+                ));
+                for m in mahallas
+                    .iter()
+                    .filter(|m| few && m.mahalla.district == d.id)
+                {
+                    out.push((
+                        format!("mahalla:{}", m.mahalla.id),
+                        format!("—— {}", m.mahalla.names.uz_latn),
+                    ));
                 }
             }
         }
         Scope::District(d) => {
-            let name = s.get_district(d).await?.map_or_else(|| d.to_string(), |d| d.names.uz_latn);
+            let name = s
+                .get_district(d)
+                .await?
+                .map_or_else(|| d.to_string(), |d| d.names.uz_latn);
             out.push((scope.to_string(), name));
             for m in s.list_mahallas(d).await? {
-                out.push((format!("mahalla:{}", m.id), format!("— {}", m.names.uz_latn)));
+                out.push((
+                    format!("mahalla:{}", m.id),
+                    format!("— {}", m.names.uz_latn),
+                ));
             }
         }
         Scope::Mahalla(m) => {
-            let name = s.get_mahalla(m).await?.map_or_else(|| m.to_string(), |m| m.names.uz_latn);
+            let name = s
+                .get_mahalla(m)
+                .await?
+                .map_or_else(|| m.to_string(), |m| m.names.uz_latn);
             out.push((scope.to_string(), name));
         }
     }
@@ -63,25 +87,47 @@ async fn area_options(state: &AppState, scope: &Scope) -> Result<Vec<(String, St
 }
 
 /// A date field showing `q[name]`, else `default`.
-fn date_field(name: &'static str, caption: &'static str, q: &Params, default: Option<String>) -> Html {
+fn date_field(
+    name: &'static str,
+    caption: &'static str,
+    q: &Params,
+    default: Option<String>,
+) -> Html {
     let value = q.get(name).cloned().or(default).unwrap_or_default();
     let mut h = Html::new();
     html!(h; "<label>" {caption} " <input type=\"date\" name=\"" {name} "\" id=\"" {name} "\" value=\"" {value} "\"></label>");
     h
 }
 
-/// The fields every analytics form starts with: the period (dates, `to` not included) and the
-/// area (the user's scope by default).
-async fn period_area_fields(
+/// The top of an analytics page: the plain-language explanation, then the GET form with the
+/// period (dates, `to` not included; the last whole month by default) and the area (the user's
+/// scope by default). The page adds its own fields and closes the form.
+async fn form_start(
     state: &AppState,
     v: &Viewer,
     q: &Params,
-    default: Period,
+    path: &'static str,
+    explain: &'static str,
 ) -> Result<Html, PageError> {
     let mut h = Html::new();
-    h.push(&date_field("from", "From", q, Some(local_date(default.start))));
-    h.push(&date_field("to", "To (not included)", q, Some(local_date(default.end))));
-    let chosen = q.get("area").cloned().unwrap_or_else(|| v.me.user.scope.to_string());
+    html!(h; "<p class=\"muted explain\">" {explain} "</p><form method=\"get\" action=\"" {path} "\" class=\"filters\">");
+    let default = last_whole_month(state.store_now());
+    h.push(&date_field(
+        "from",
+        "From",
+        q,
+        Some(local_date(default.start)),
+    ));
+    h.push(&date_field(
+        "to",
+        "To (not included)",
+        q,
+        Some(local_date(default.end)),
+    ));
+    let chosen = q
+        .get("area")
+        .cloned()
+        .unwrap_or_else(|| v.me.user.scope.to_string());
     h.raw("<label>Area <select name=\"area\" id=\"area\">");
     for (value, caption) in area_options(state, &v.me.user.scope).await? {
         h.raw("<option value=\"").text(&value).raw("\"");

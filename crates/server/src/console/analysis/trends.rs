@@ -6,10 +6,10 @@ use analytics::trends::{Change, Direction, SourceTrends, Trend};
 use axum::extract::{Query, State};
 use domain::Source;
 
-use super::{bar_chart, fixed, period_area_fields, period_text, pval, respond};
+use super::{bar_chart, fixed, form_start, period_text, pval, respond};
 use crate::AppState;
 use crate::analysis::trends::{Trends, compute};
-use crate::analysis::{ANALYTICS_READERS, Params, clean, last_whole_month};
+use crate::analysis::{ANALYTICS_READERS, Params, clean};
 use crate::console::html::Html;
 use crate::console::{PageResult, Viewer, label};
 use crate::html;
@@ -38,12 +38,14 @@ fn source_colour(s: Source) -> &'static str {
 }
 
 /// `GET /console/analytics/trends?from=&to=&area=`
-pub async fn page_get(State(state): State<AppState>, v: Viewer, Query(q): Query<Params>) -> PageResult {
+pub async fn page_get(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<Params>,
+) -> PageResult {
     v.require(ANALYTICS_READERS)?;
     let q = clean(q);
-    let mut form = Html::new();
-    html!(form; "<p class=\"muted explain\">" {EXPLAIN} "</p><form method=\"get\" action=\"" {PATH} "\" class=\"filters\">");
-    form.push(&period_area_fields(&state, &v, &q, last_whole_month(state.store_now())).await?);
+    let mut form = form_start(&state, &v, &q, PATH, EXPLAIN).await?;
     form.raw("<button type=\"submit\">Show</button></form>");
     let result = compute(&state, &v.me, &q).await.map(|t| render(&t, &q));
     respond(&v, PATH, TITLE, form, result)
