@@ -56,7 +56,27 @@ pub async fn seed_for_live_camera(
     real: RealGeography<'_>,
 ) -> anyhow::Result<Vec<DemoUser>> {
     seed_real_geography(store, &real).await?;
+    seed_synthetic_incidents(store).await?;
     seed_users(store).await
+}
+
+/// Two years of synthetic incidents over the synthetic mahallas (see
+/// [`crate::analysis::demo`]), recorded by `system:demo-synthetic` with one audit entry
+/// (`incidents.import`), for the analytics pages. Once per database: returns how many were
+/// added (0 when they are there already).
+pub async fn seed_synthetic_incidents(store: &Store) -> anyhow::Result<usize> {
+    let actor = Actor::System("demo-synthetic".into());
+    if store.count_incidents_created_by(&actor).await? > 0 {
+        return Ok(0);
+    }
+    let rows =
+        crate::analysis::demo::synthetic_incidents(&synthetic_mahallas(&demo_spec()), store.now());
+    let source = json!({
+        "generator": "posbon serve --demo",
+        "synthetic": true,
+        "months": crate::analysis::demo::MONTHS,
+    });
+    Ok(store.import_incidents(&actor, &source, &rows).await?.len())
 }
 
 /// The registry's regions and districts (audited as `geography.import_registry`), then the

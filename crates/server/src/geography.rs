@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 /// Who may import mahallas.
 pub const IMPORTERS: &[Role] = &[Role::Admin];
 
-fn geometry_value(text: Option<&str>) -> Value {
+pub(crate) fn geometry_value(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null)
 }

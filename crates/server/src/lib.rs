@@ -22,6 +22,7 @@ use serde_json::json;
 use store::Store;
 use tokio::net::TcpListener;
 
+pub mod analysis;
 pub mod api;
 pub mod attachments;
 pub mod auth;
@@ -299,7 +300,31 @@ fn routes() -> Routes {
     )
     .add("GET", "/api/campaigns/{id}/stix.json", get(campaigns::stix))
     .add("GET", "/api/period-reports", get(period_reports::get))
+    .add_analytics()
     .add_console()
+}
+
+impl Routes {
+    /// The safety analytics (see [`analysis`]).
+    fn add_analytics(self) -> Self {
+        use analysis::{crimefree, hotspots, trends};
+        self.add("GET", "/api/analytics/crime-free", get(crimefree::json))
+            .add("GET", "/api/analytics/crime-free.csv", get(crimefree::csv))
+            .add(
+                "GET",
+                "/api/analytics/crime-free.geojson",
+                get(crimefree::geojson),
+            )
+            .add("GET", "/api/analytics/trends", get(trends::json))
+            .add("GET", "/api/analytics/trends.csv", get(trends::csv))
+            .add("GET", "/api/analytics/hotspots", get(hotspots::json))
+            .add("GET", "/api/analytics/hotspots.csv", get(hotspots::csv))
+            .add(
+                "GET",
+                "/api/analytics/hotspots.geojson",
+                get(hotspots::geojson),
+            )
+    }
 }
 
 impl Routes {

@@ -66,6 +66,9 @@ pub fn document() -> Value {
     for (path, item) in crate::period_reports::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    for (path, item) in crate::analysis::openapi_paths() {
+        paths.insert(path.into(), item);
+    }
     merge(
         &mut doc,
         crate::openapi_fraud::paths(),

@@ -88,6 +88,7 @@ macro_rules! write_tx {
 
 mod access_requests;
 mod accounts;
+mod analysis;
 mod attachments;
 mod audit;
 mod cameras;
@@ -105,6 +106,7 @@ mod retention;
 mod sessions;
 mod users;
 
+pub use analysis::IncidentFact;
 pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};

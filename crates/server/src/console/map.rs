@@ -22,8 +22,8 @@ use crate::AppState;
 use crate::api::INCIDENT_READERS;
 use crate::html;
 
-const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 600.0;
+pub(crate) const WIDTH: f64 = 900.0;
+pub(crate) const HEIGHT: f64 = 600.0;
 const PAD: f64 = 30.0;
 /// The radius (pixels) of a mahalla known only by its point.
 const POINT_RADIUS: f64 = 26.0;
@@ -82,7 +82,7 @@ pub fn shape(geojson: &str) -> Option<Shape> {
 
 /// Longitude/latitude to the picture's pixels: an equirectangular projection around the middle
 /// latitude (fine at a district's or a region's size), fitted into the picture.
-struct Projection {
+pub(crate) struct Projection {
     lon0: f64,
     lat1: f64,
     k: f64,
@@ -92,7 +92,7 @@ struct Projection {
 }
 
 impl Projection {
-    fn fit(points: impl Iterator<Item = (f64, f64)>) -> Option<Projection> {
+    pub(crate) fn fit(points: impl Iterator<Item = (f64, f64)>) -> Option<Projection> {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for (x, y) in points {
             x0 = x0.min(x);
@@ -120,12 +120,25 @@ impl Projection {
         })
     }
 
-    fn xy(&self, (lon, lat): (f64, f64)) -> (f64, f64) {
+    pub(crate) fn xy(&self, (lon, lat): (f64, f64)) -> (f64, f64) {
         (
             self.dx + (lon - self.lon0) * self.coslat * self.k,
             self.dy + (self.lat1 - lat) * self.k,
         )
     }
+}
+
+/// The SVG path data (`d`) of `rings` (outer rings and holes, drawn even-odd) in the picture.
+pub(crate) fn rings_path(p: &Projection, rings: &[Vec<(f64, f64)>]) -> String {
+    let mut d = String::new();
+    for r in rings {
+        for (j, pt) in r.iter().enumerate() {
+            let (x, y) = p.xy(*pt);
+            let _ = write!(d, "{}{x:.1} {y:.1}", if j == 0 { "M" } else { " L" });
+        }
+        d.push_str(" Z ");
+    }
+    d
 }
 
 /// The fill of a mahalla with `n` incidents when the most in one is `max`: pale green for none,
@@ -235,16 +248,7 @@ pub async fn page_get(
                     "\"><title>" {name} ": " {n} " incident(s)</title>");
                 let (cx, cy) = match s {
                     Shape::Rings(rings) => {
-                        let mut d = String::new();
-                        for r in rings {
-                            for (j, pt) in r.iter().enumerate() {
-                                let (x, y) = p.xy(*pt);
-                                let _ =
-                                    write!(d, "{}{x:.1} {y:.1}", if j == 0 { "M" } else { " L" });
-                            }
-                            d.push_str(" Z ");
-                        }
-                        html!(body; "<path fill-rule=\"evenodd\" fill=\"" {fill(n, max)} "\" d=\"" {d} "\"></path>");
+                        html!(body; "<path fill-rule=\"evenodd\" fill=\"" {fill(n, max)} "\" d=\"" {rings_path(p, rings)} "\"></path>");
                         // Where the label goes: the mean of the outer ring's vertices.
                         let outer = &rings[0];
                         let (sx, sy) = outer.iter().fold((0.0, 0.0), |(a, b), pt| {

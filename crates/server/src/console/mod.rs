@@ -32,6 +32,7 @@ use crate::auth::{CurrentUser, csrf_for, csrf_matches, session_of, session_token
 use crate::error::ApiError;
 use crate::html;
 
+mod analysis;
 mod attachments;
 mod audit;
 mod camera_page;
@@ -248,6 +249,24 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Period reports: pick an area and a period, open HTML, PDF or CSV",
             get(period_reports::page_get),
         ),
+        ep(
+            "GET",
+            analysis::crimefree::PATH,
+            "Crime-free and red mahallas with a map",
+            get(analysis::crimefree::page_get),
+        ),
+        ep(
+            "GET",
+            analysis::trends::PATH,
+            "Trends per source against the previous period and a year before",
+            get(analysis::trends::page_get),
+        ),
+        ep(
+            "GET",
+            analysis::hotspots::PATH,
+            "Tested hot spots with their forecast score",
+            get(analysis::hotspots::page_get),
+        ),
     ]
 }
 
@@ -339,6 +358,24 @@ pub const NAV: &[NavItem] = &[
         label: "Reports",
         label_uz: "Hisobotlar",
         roles: crate::period_reports::REPORT_READERS,
+    },
+    NavItem {
+        path: analysis::crimefree::PATH,
+        label: "Crime-free",
+        label_uz: "Jinoyatsiz mahallalar",
+        roles: crate::analysis::ANALYTICS_READERS,
+    },
+    NavItem {
+        path: analysis::trends::PATH,
+        label: "Trends",
+        label_uz: "Dinamika",
+        roles: crate::analysis::ANALYTICS_READERS,
+    },
+    NavItem {
+        path: analysis::hotspots::PATH,
+        label: "Hot spots",
+        label_uz: "Qaynoq nuqtalar",
+        roles: crate::analysis::ANALYTICS_READERS,
     },
 ];
 
