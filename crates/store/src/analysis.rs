@@ -2,7 +2,8 @@
 //! period within a scope, as only the fields the statistics use (time, place, category, source,
 //! point; never narrative, people or assignee), and a bulk insert for synthetic demo incidents.
 use domain::{
-    Actor, Category, GeoPoint, IncidentId, MahallaId, NewIncident, Scope, Source, Timestamp,
+    Actor, Affected, Category, GeoPoint, IncidentId, MahallaId, NewIncident, Scope, Source,
+    Timestamp,
 };
 use serde_json::json;
 use sqlx::{PgConnection, SqliteConnection};
@@ -21,6 +22,8 @@ pub struct IncidentFact {
     pub category: Category,
     pub source: Source,
     pub point: Option<GeoPoint>,
+    /// The aggregate flags of who was affected (counts in reports; never anyone's name).
+    pub affected: Affected,
 }
 
 /// `SELECT <fact columns> FROM incidents i <join and where> occurred_at in [$1, $2) ... LIMIT $3`;
@@ -28,7 +31,8 @@ pub struct IncidentFact {
 macro_rules! facts_in_scope {
     ($join_and_where:literal) => {
         concat!(
-            "SELECT i.id, i.occurred_at, i.mahalla_id, i.category, i.source, i.lon, i.lat FROM incidents i ",
+            "SELECT i.id, i.occurred_at, i.mahalla_id, i.category, i.source, i.lon, i.lat, ",
+            "i.affected_minor, i.affected_youth, i.affected_woman FROM incidents i ",
             $join_and_where,
             "i.occurred_at >= $1 AND i.occurred_at < $2 ORDER BY i.occurred_at, i.id LIMIT $3"
         )
@@ -80,6 +84,11 @@ impl Store {
                         category: word("incident category", &r.text("category")?)?,
                         source: word("incident source", &r.text("source")?)?,
                         point: point(r)?,
+                        affected: Affected {
+                            minor: r.boolean("affected_minor")?,
+                            youth: r.boolean("affected_youth")?,
+                            woman: r.boolean("affected_woman")?,
+                        },
                     })
                 })
                 .collect()

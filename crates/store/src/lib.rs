@@ -100,7 +100,6 @@ mod fraud;
 mod geo;
 mod geography;
 mod incidents;
-mod period_reports;
 mod reports;
 mod retention;
 mod sessions;
@@ -114,7 +113,6 @@ pub use fraud::{FraudModerated, FraudSubmitted, FraudSummary};
 pub use geo::ImportCounts;
 pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
-pub use period_reports::IncidentFacts;
 pub use reports::{Moderated, ReportFilter, Submitted};
 pub use sessions::Session;
 

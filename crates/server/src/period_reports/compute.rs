@@ -11,7 +11,7 @@ use analytics::{Contiguity, GiStarConfig, HotSpotClass, MultiPolygon};
 use domain::{Area, Category, MahallaId, Scope, Source};
 use reporting::PeriodReportData;
 use serde_json::Value;
-use store::{IncidentFacts, MahallaInRegion, Store};
+use store::{IncidentFact, MahallaInRegion, Store};
 
 use super::{ReportPeriod, ResolvedArea};
 use crate::error::{ApiError, ApiResult};
@@ -31,7 +31,7 @@ pub(super) struct Gathered {
     rp: ReportPeriod,
     /// The mahallas the reference rates and Gi* use (see [`reference_place`]).
     reference: Vec<MahallaInRegion>,
-    incidents: Vec<IncidentFacts>,
+    incidents: Vec<IncidentFact>,
 }
 
 /// The mahallas whose rates a report compares with: a mahalla's or district's report uses the
@@ -55,7 +55,7 @@ pub(super) async fn gather(
     // From the year before's start (the earliest of the comparisons and the chart's months) to
     // the period's end.
     let from = rp.year_before().period().start;
-    let incidents = store.incident_facts(&place, from, rp.period().end).await?;
+    let incidents = store.incident_facts(&place, from, rp.period().end, u32::MAX).await?;
     Ok(Gathered {
         info: r.info.clone(),
         area: r.area,
@@ -188,7 +188,7 @@ fn hot_spots(
         let mut y = vec![0.0; polys.len()];
         for i in &g.incidents {
             if i.source != Source::Patrol
-                && p.contains(i.at)
+                && p.contains(i.occurred_at)
                 && let Some(&k) = index.get(&i.mahalla)
             {
                 y[k] += 1.0;
@@ -268,11 +268,11 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
         .incidents
         .iter()
         .map(|i| IncidentRecord {
-            at: i.at,
+            at: i.occurred_at,
             mahalla: i.mahalla,
             category: i.category,
             source: i.source,
-            point: i.point,
+            point: i.point.map(|p| [p.lon, p.lat]),
         })
         .collect();
     let area = g.area;
@@ -282,10 +282,10 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
         .collect();
     let area_ids: HashMap<MahallaId, usize> =
         records.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let of_area_in = |i: &IncidentFacts, p: &Period| {
-        p.contains(i.at) && area_ids.get(&i.mahalla).is_some_and(|&k| in_area[k])
+    let of_area_in = |i: &IncidentFact, p: &Period| {
+        p.contains(i.occurred_at) && area_ids.get(&i.mahalla).is_some_and(|&k| in_area[k])
     };
-    let now: Vec<&IncidentFacts> = g
+    let now: Vec<&IncidentFact> = g
         .incidents
         .iter()
         .filter(|i| of_area_in(i, &current))
