@@ -382,7 +382,7 @@ async fn audit_export(
 
 /// A CSV field: quoted when needed, and a leading `= + - @` (which spreadsheets run as a
 /// formula) disarmed with a `'`.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

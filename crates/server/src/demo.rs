@@ -56,7 +56,9 @@ pub async fn seed_for_live_camera(
     real: RealGeography<'_>,
 ) -> anyhow::Result<Vec<DemoUser>> {
     seed_real_geography(store, &real).await?;
-    seed_users(store).await
+    let made = seed_users(store).await?;
+    seed_patrols_and_roadmaps(store).await?;
+    Ok(made)
 }
 
 /// The registry's regions and districts (audited as `geography.import_registry`), then the
@@ -220,4 +222,12 @@ pub async fn add_events(store: &Store, camera: CameraId, n: i64) -> anyhow::Resu
             .await?;
     }
     Ok(())
+}
+
+/// Synthetic patrol plan and logs, and roadmaps for the demo district and each of its mahallas
+/// (one measure overdue), verified where needed by the demo's admin. Idempotent.
+pub async fn seed_patrols_and_roadmaps(store: &Store) -> anyhow::Result<()> {
+    crate::patrols::seed_demo(store, DISTRICT).await?;
+    let admin = store.get_user_by_username("admin").await?.map(|u| u.id);
+    crate::roadmaps::seed_demo(store, DISTRICT, admin).await
 }

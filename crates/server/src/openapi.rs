@@ -60,6 +60,14 @@ pub fn document() -> Value {
     for (path, item) in crate::geography::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    for (path, item) in crate::patrols::openapi_paths()
+        .into_iter()
+        .chain(crate::roadmaps::openapi_paths())
+    {
+        paths.insert(path.into(), item);
+    }
+    merge(&mut doc, json!({}), crate::patrols::openapi_schemas());
+    merge(&mut doc, json!({}), crate::roadmaps::openapi_schemas());
     doc
 }
 
