@@ -1032,6 +1032,9 @@ pub async fn seed_demo(store: &Store, district: DistrictId) -> anyhow::Result<()
     };
     let (places, basis) = match hot_spots(store, district, now, &spec).await {
         Ok(found) => found,
+        Err(e) if e.status != StatusCode::BAD_REQUEST => {
+            anyhow::bail!("{}: {}", e.error, e.fix)
+        }
         Err(e) => {
             let places: Vec<PatrolPlace> = store
                 .list_mahallas(district)

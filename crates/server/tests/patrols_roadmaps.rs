@@ -1154,6 +1154,13 @@ async fn console_pages_render_and_submit(db: &TestDb) {
     }
     let body = page(op.get("/console/roadmaps").await, 200);
     assert!(body.contains("id=\"progress-tree\"") && body.contains("<progress"));
+    // A roadmap may be started for the operator's district and its mahallas, nothing above.
+    assert!(body.contains(&format!("<option value=\"district:{DISTRICT}\"")));
+    assert!(body.contains(&format!("<option value=\"mahalla:{MAHALLA_B}\"")));
+    assert!(
+        !body.contains("<option value=\"region:")
+            && !body.contains(&format!("district:{OTHER_DISTRICT}"))
+    );
     assert!(
         body.contains("<tr class=\"overdue\""),
         "the overdue measure is shown in red"

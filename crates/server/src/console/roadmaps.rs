@@ -90,35 +90,35 @@ pub struct RoadmapForm {
 /// Every place within the viewer's scope a roadmap may be made for: (`level:id`, label).
 async fn places(state: &AppState, v: &Viewer) -> Result<Vec<(String, String)>, PageError> {
     let s = &state.store;
+    let scope = v.me.user.scope;
     let mut out = Vec::new();
-    let regions = match v.me.user.scope {
+    let regions = match scope {
         Scope::National => s.list_regions().await?,
         Scope::Region(r) => s.get_region(r).await?.into_iter().collect(),
         _ => Vec::new(),
     };
-    let mut districts = Vec::new();
     for r in &regions {
         out.push((
             format!("region:{}", r.id),
             format!("Region: {}", r.names.uz_latn),
         ));
-        districts.extend(s.list_districts(r.id).await?);
     }
-    if let Scope::District(d) = v.me.user.scope {
-        districts.extend(s.get_district(d).await?);
+    if !matches!(scope, Scope::Mahalla(_)) {
+        for d in s.list_all_districts().await? {
+            let area = Area::District {
+                region: d.region,
+                district: d.id,
+            };
+            if scope.covers(&area) {
+                out.push((
+                    format!("district:{}", d.id),
+                    format!("District: {}", d.names.uz_latn),
+                ));
+            }
+        }
     }
-    let mut mahallas = Vec::new();
-    for d in &districts {
-        out.push((
-            format!("district:{}", d.id),
-            format!("District: {}", d.names.uz_latn),
-        ));
-        mahallas.extend(s.list_mahallas(d.id).await?);
-    }
-    if let Scope::Mahalla(m) = v.me.user.scope {
-        mahallas.extend(s.get_mahalla(m).await?);
-    }
-    for m in &mahallas {
+    for m in s.list_mahallas_in_scope(&scope).await? {
+        let m = m.mahalla;
         out.push((
             format!("mahalla:{}", m.id),
             format!("Mahalla: {}", m.names.uz_latn),
