@@ -57,7 +57,9 @@ pub async fn seed_for_live_camera(
 ) -> anyhow::Result<Vec<DemoUser>> {
     seed_real_geography(store, &real).await?;
     seed_synthetic_incidents(store).await?;
-    seed_users(store).await
+    let made = seed_users(store).await?;
+    seed_patrols_and_roadmaps(store).await?;
+    Ok(made)
 }
 
 /// Two years of synthetic incidents over the synthetic mahallas (see
@@ -240,4 +242,12 @@ pub async fn add_events(store: &Store, camera: CameraId, n: i64) -> anyhow::Resu
             .await?;
     }
     Ok(())
+}
+
+/// Synthetic patrol plan and logs, and roadmaps for the demo district and each of its mahallas
+/// (one measure overdue), verified where needed by the demo's admin. Idempotent.
+pub async fn seed_patrols_and_roadmaps(store: &Store) -> anyhow::Result<()> {
+    crate::patrols::seed_demo(store, DISTRICT).await?;
+    let admin = store.get_user_by_username("admin").await?.map(|u| u.id);
+    crate::roadmaps::seed_demo(store, DISTRICT, admin).await
 }

@@ -42,9 +42,11 @@ pub mod openapi;
 mod openapi_fraud;
 mod openapi_reports;
 pub mod period_reports;
+pub mod patrols;
 pub mod public_pages;
 pub mod reports;
 pub mod retention;
+pub mod roadmaps;
 pub mod stats;
 pub mod threat;
 
@@ -301,6 +303,36 @@ fn routes() -> Routes {
     .add("GET", "/api/campaigns/{id}/stix.json", get(campaigns::stix))
     .add("GET", "/api/period-reports", get(period_reports::get))
     .add_analytics()
+    .add("GET", "/api/patrols/plans", get(patrols::list_plans))
+    .add("POST", "/api/patrols/plans", post(patrols::create_plan))
+    .add("GET", "/api/patrols/plans/{id}", get(patrols::get_plan))
+    .add("GET", "/api/patrols/logs", get(patrols::list_logs))
+    .add("POST", "/api/patrols/logs", post(patrols::create_log))
+    .add("GET", "/api/patrols/balance", get(patrols::balance))
+    .add("GET", "/api/roadmaps", get(roadmaps::list))
+    .add("POST", "/api/roadmaps", post(roadmaps::create))
+    .add("GET", "/api/roadmaps/progress", get(roadmaps::progress))
+    .add("GET", "/api/roadmaps/{id}", get(roadmaps::get))
+    .add(
+        "POST",
+        "/api/roadmaps/{id}/measures",
+        post(roadmaps::create_measure),
+    )
+    .add(
+        "PUT",
+        "/api/roadmaps/measures/{id}",
+        put(roadmaps::edit_measure),
+    )
+    .add(
+        "POST",
+        "/api/roadmaps/measures/{id}/status",
+        post(roadmaps::set_status),
+    )
+    .add(
+        "POST",
+        "/api/roadmaps/measures/{id}/verify",
+        post(roadmaps::verify_measure),
+    )
     .add_console()
 }
 

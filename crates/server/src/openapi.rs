@@ -69,11 +69,19 @@ pub fn document() -> Value {
     for (path, item) in crate::analysis::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    for (path, item) in crate::patrols::openapi_paths()
+        .into_iter()
+        .chain(crate::roadmaps::openapi_paths())
+    {
+        paths.insert(path.into(), item);
+    }
     merge(
         &mut doc,
         crate::openapi_fraud::paths(),
         crate::openapi_fraud::schemas(),
     );
+    merge(&mut doc, json!({}), crate::patrols::openapi_schemas());
+    merge(&mut doc, json!({}), crate::roadmaps::openapi_schemas());
     doc
 }
 

@@ -24,7 +24,7 @@ const MAX_DAYS: i64 = 731;
 pub const METHOD: &str = "precision = confirmed / (confirmed + dismissed) over reviewed events whose event time is in [from, to); low and high bound the 95% Wilson score interval (z = 1.96), wide when few events were reviewed; periods are UTC days or ISO weeks (Monday to Sunday) named by their first day; events not yet reviewed are not counted";
 
 /// A time parameter: RFC 3339 (`2024-05-01T00:00:00Z`) or a UTC day (`2024-05-01`).
-fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<Timestamp>> {
+pub(crate) fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<Timestamp>> {
     let Some(v) = q.get(name) else {
         return Ok(None);
     };

@@ -49,6 +49,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_incident_attachments.sql"),
     ),
     (
+        7,
+        "patrols_and_roadmaps",
+        include_str!("../migrations/sqlite/0007_patrols_and_roadmaps.sql"),
+    ),
+    (
         8,
         "fraud_reports",
         include_str!("../migrations/sqlite/0008_fraud_reports.sql"),
@@ -84,6 +89,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "incident_attachments",
         include_str!("../migrations/postgres/0006_incident_attachments.sql"),
+    ),
+    (
+        7,
+        "patrols_and_roadmaps",
+        include_str!("../migrations/postgres/0007_patrols_and_roadmaps.sql"),
     ),
     (
         8,

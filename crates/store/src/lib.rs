@@ -100,8 +100,10 @@ mod fraud;
 mod geo;
 mod geography;
 mod incidents;
+mod patrols;
 mod reports;
 mod retention;
+mod roadmaps;
 mod sessions;
 mod users;
 
@@ -113,7 +115,12 @@ pub use fraud::{FraudModerated, FraudSubmitted, FraudSummary};
 pub use geo::ImportCounts;
 pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
+pub use patrols::{
+    IncidentFact, NewPatrolLog, NewPatrolPlan, NewPatrolVisit, PatrolLog, PatrolPlan,
+    PatrolPlanHead, PatrolVisit,
+};
 pub use reports::{Moderated, ReportFilter, Submitted};
+pub use roadmaps::{Measure, MeasureFields, MeasureStatusChange, NewRoadmap, Roadmap};
 pub use sessions::Session;
 
 /// Which database a [`Store`] is on.

@@ -44,8 +44,10 @@ mod login;
 mod map;
 mod new_incident;
 mod period_reports;
+mod patrols;
 mod reports;
 mod review;
+mod roadmaps;
 mod users;
 
 /// One console route: registered with the router and described in the OpenAPI document from
@@ -267,6 +269,66 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Tested hot spots with their forecast score",
             get(analysis::hotspots::page_get),
         ),
+        ep(
+            "GET",
+            "/console/patrols",
+            "Patrol plans, patrol logs and patrol time against harm",
+            get(patrols::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/patrols/plans",
+            "Plan a shift's patrols (form)",
+            post(patrols::create_plan),
+        ),
+        ep(
+            "GET",
+            "/console/patrols/plans/{id}",
+            "One patrol plan as a timetable per unit",
+            get(patrols::plan_page),
+        ),
+        ep(
+            "POST",
+            "/console/patrols/logs",
+            "Log patrol time (form)",
+            post(patrols::create_log),
+        ),
+        ep(
+            "GET",
+            "/console/roadmaps",
+            "Roadmap progress by region, district and mahalla, overdue measures",
+            get(roadmaps::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/roadmaps",
+            "Start a roadmap (form)",
+            post(roadmaps::create),
+        ),
+        ep(
+            "GET",
+            "/console/roadmaps/{id}",
+            "One roadmap with its measures",
+            get(roadmaps::detail),
+        ),
+        ep(
+            "POST",
+            "/console/roadmaps/{id}/measures",
+            "Add a measure (form)",
+            post(roadmaps::create_measure),
+        ),
+        ep(
+            "POST",
+            "/console/roadmaps/measures/{id}/status",
+            "Change a measure's status with evidence (form)",
+            post(roadmaps::set_status),
+        ),
+        ep(
+            "POST",
+            "/console/roadmaps/measures/{id}/verify",
+            "Verify a measure's evidence (form)",
+            post(roadmaps::verify_measure),
+        ),
     ]
 }
 
@@ -376,6 +438,18 @@ pub const NAV: &[NavItem] = &[
         label: "Hot spots",
         label_uz: "Qaynoq nuqtalar",
         roles: crate::analysis::ANALYTICS_READERS,
+    },
+    NavItem {
+        path: "/console/patrols",
+        label: "Patrols",
+        label_uz: "Patrullar",
+        roles: crate::patrols::PATROL_READERS,
+    },
+    NavItem {
+        path: "/console/roadmaps",
+        label: "Roadmaps",
+        label_uz: "Yo'l xaritalari",
+        roles: crate::roadmaps::ROADMAP_READERS,
     },
 ];
 
