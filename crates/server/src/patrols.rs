@@ -193,7 +193,7 @@ fn records(facts: &[store::IncidentFact]) -> Vec<IncidentRecord> {
     facts
         .iter()
         .map(|f| IncidentRecord {
-            at: f.at,
+            at: f.occurred_at,
             mahalla: f.mahalla,
             category: f.category,
             source: f.source,
@@ -204,7 +204,9 @@ fn records(facts: &[store::IncidentFact]) -> Vec<IncidentRecord> {
 
 /// Harm per mahalla in `period` within `area`: [`HARM_SOURCES`] incidents, each counted once.
 pub async fn harm(store: &Store, area: &Scope, period: &Period) -> ApiResult<BTreeMap<i64, f64>> {
-    let facts = store.incident_facts(area, period.start, period.end).await?;
+    let facts = store
+        .incident_facts(area, period.start, period.end, u32::MAX)
+        .await?;
     Ok(ap::harm_by_mahalla(
         &records(&facts),
         period,

@@ -116,8 +116,7 @@ pub use geo::ImportCounts;
 pub use geography::{MahallaImport, MahallaInRegion};
 pub use incidents::StatusUpdate;
 pub use patrols::{
-    IncidentFact, NewPatrolLog, NewPatrolPlan, NewPatrolVisit, PatrolLog, PatrolPlan,
-    PatrolPlanHead, PatrolVisit,
+    NewPatrolLog, NewPatrolPlan, NewPatrolVisit, PatrolLog, PatrolPlan, PatrolPlanHead, PatrolVisit,
 };
 pub use reports::{Moderated, ReportFilter, Submitted};
 pub use roadmaps::{Measure, MeasureFields, MeasureStatusChange, NewRoadmap, Roadmap};

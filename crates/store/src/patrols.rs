@@ -2,7 +2,7 @@
 //! time actually logged per mahalla, and the incidents the patrol-against-harm view weighs them
 //! with. Units are call signs, never people's names. Every write appends its audit entry in the
 //! same transaction.
-use domain::{Actor, Category, DistrictId, MahallaId, Scope, Source, Timestamp};
+use domain::{Actor, DistrictId, MahallaId, Scope, Timestamp};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
@@ -104,15 +104,6 @@ pub struct PatrolLog {
     pub entered_at: Timestamp,
 }
 
-/// What the safety analytics need of an incident: when, where, what and how it became known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IncidentFact {
-    pub at: Timestamp,
-    pub mahalla: MahallaId,
-    pub category: Category,
-    pub source: Source,
-}
-
 /// `SELECT <every plan column> FROM patrol_plans p <rest>`, as one literal.
 macro_rules! select_plans {
     ($($rest:tt)*) => {
@@ -211,15 +202,6 @@ const LOGS: [&str; 4] = per_level!(
     " ORDER BY l.started_at DESC, l.id DESC LIMIT $3"
 );
 
-/// Incidents of a scope that occurred in `[$1, $2)`; `$3` the place.
-const FACTS: [&str; 4] = per_level!(
-    "SELECT i.occurred_at, i.mahalla_id, i.category, i.source FROM incidents i",
-    "i.mahalla_id",
-    "$3",
-    "i.occurred_at >= $1 AND i.occurred_at < $2",
-    " ORDER BY i.id"
-);
-
 fn count(r: &impl RowExt, col: &str) -> Result<u32> {
     let v = r.i64(col)?;
     u32::try_from(v).map_err(|_| Error::Corrupt {
@@ -261,15 +243,6 @@ fn visit_from_row(r: &impl RowExt) -> Result<PatrolVisit> {
         start: r.ts("starts_at")?,
         end: r.ts("ends_at")?,
         minutes: count(r, "minutes")?,
-    })
-}
-
-fn fact_from_row(r: &impl RowExt) -> Result<IncidentFact> {
-    Ok(IncidentFact {
-        at: r.ts("occurred_at")?,
-        mahalla: MahallaId(r.i64("mahalla_id")?),
-        category: word("incident category", &r.text("category")?)?,
-        source: word("incident source", &r.text("source")?)?,
     })
 }
 
@@ -495,23 +468,6 @@ impl Store {
             [DbTs(from), DbTs(to), i64::from(limit)],
             "list patrol logs",
             log_from_row
-        )
-    }
-
-    /// Every incident at a mahalla within `scope` that occurred in `[from, to)`, by id.
-    pub async fn incident_facts(
-        &self,
-        scope: &Scope,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<IncidentFact>> {
-        fetch_scoped!(
-            self,
-            FACTS,
-            scope,
-            [DbTs(from), DbTs(to)],
-            "read incidents for the analytics",
-            fact_from_row
         )
     }
 }

@@ -55,7 +55,9 @@ pub(super) async fn gather(
     // From the year before's start (the earliest of the comparisons and the chart's months) to
     // the period's end.
     let from = rp.year_before().period().start;
-    let incidents = store.incident_facts(&place, from, rp.period().end, u32::MAX).await?;
+    let incidents = store
+        .incident_facts(&place, from, rp.period().end, u32::MAX)
+        .await?;
     Ok(Gathered {
         info: r.info.clone(),
         area: r.area,
