@@ -5,6 +5,7 @@ mod cameras;
 mod cmd_analyze;
 mod cmd_assets;
 mod cmd_audit;
+mod cmd_bank_keys;
 mod cmd_bench;
 mod cmd_cyber;
 mod cmd_evidence;
@@ -71,6 +72,9 @@ enum Cmd {
     Retention(cmd_retention::RetentionCmd),
     /// Measure the whole pipeline on a video, with and without the motion gate, and the detector alone.
     Bench(cmd_bench::BenchArgs),
+    /// Banks' API keys for the payee check: `bank-keys create --bank NAME | list | revoke --id N`.
+    #[command(subcommand)]
+    BankKeys(cmd_bank_keys::BankKeysCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -98,6 +102,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Loadtest(a) => cmd_loadtest::run(a),
         Cmd::Import(a) => cmd_import::run(a),
         Cmd::Retention(a) => cmd_retention::run(a),
+        Cmd::BankKeys(a) => cmd_bank_keys::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 
 pub mod api;
 pub mod auth;
+pub mod bank_keys;
 pub mod cameras;
 pub mod console;
 pub mod demo;
@@ -34,7 +35,9 @@ pub mod extract;
 pub mod geography;
 pub mod metrics;
 pub mod openapi;
+mod openapi_payee;
 mod openapi_reports;
+pub mod payee;
 pub mod public_pages;
 pub mod reports;
 pub mod retention;
@@ -114,6 +117,8 @@ pub struct AppState {
     pub cameras: Option<Arc<dyn cameras::CameraControl>>,
     /// Reported fraud indicators, for the public check and the payee check.
     pub threats: Arc<threat::Threats>,
+    /// The banks' payee check: its keys in memory and its counters.
+    pub payee: Arc<payee::Payee>,
 }
 
 impl AppState {
@@ -136,6 +141,7 @@ impl AppState {
                 Some(p) => threat::load_card_key(p)?,
                 None => cyber::CardKey::random().map_err(|e| anyhow::anyhow!("{e}"))?,
             })),
+            payee: Arc::default(),
         })
     }
 
@@ -251,6 +257,18 @@ fn routes() -> Routes {
     )
     .add("GET", "/api/stats/precision", get(stats::precision))
     .add("GET", "/api/events/{id}/evidence/{n}", get(evidence::image))
+    .add(
+        "POST",
+        "/api/payee-check",
+        post(payee::check).layer(DefaultBodyLimit::max(payee::MAX_PAYEE_BODY_BYTES)),
+    )
+    .add("GET", "/api/bank-keys", get(bank_keys::list))
+    .add("POST", "/api/bank-keys", post(bank_keys::create))
+    .add(
+        "POST",
+        "/api/bank-keys/{id}/revoke",
+        post(bank_keys::revoke),
+    )
     .add_console()
 }
 
@@ -312,6 +330,7 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     if let Some(c) = &state.cameras {
         text.push_str(&c.metrics());
     }
+    text.push_str(&state.payee.metrics());
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,

@@ -60,6 +60,7 @@ pub fn document() -> Value {
     for (path, item) in crate::geography::openapi_paths() {
         paths.insert(path.into(), item);
     }
+    crate::openapi_payee::add(&mut doc);
     doc
 }
 

@@ -43,6 +43,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "mahalla_names",
         include_str!("../migrations/sqlite/0005_mahalla_names.sql"),
     ),
+    (
+        9,
+        "bank_keys",
+        include_str!("../migrations/sqlite/0009_bank_keys.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -69,6 +74,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "mahalla_names",
         include_str!("../migrations/postgres/0005_mahalla_names.sql"),
+    ),
+    (
+        9,
+        "bank_keys",
+        include_str!("../migrations/postgres/0009_bank_keys.sql"),
     ),
 ];
 

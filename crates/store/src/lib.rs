@@ -89,6 +89,7 @@ macro_rules! write_tx {
 mod access_requests;
 mod accounts;
 mod audit;
+mod bank_keys;
 mod cameras;
 mod codec;
 mod connect;
@@ -102,6 +103,7 @@ mod retention;
 mod sessions;
 mod users;
 
+pub use bank_keys::{BankKey, MAX_BANK_CHARS, MAX_BANK_KEY_RATE, NewBankKey};
 pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};

@@ -33,6 +33,7 @@ use crate::error::ApiError;
 use crate::html;
 
 mod audit;
+mod bank_keys;
 mod cameras;
 pub mod html;
 mod incidents;
@@ -175,6 +176,24 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Accept or reject a citizen report (form)",
             post(reports::moderate),
         ),
+        ep(
+            "GET",
+            "/console/bank-keys",
+            "Bank API keys for the payee check",
+            get(bank_keys::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/bank-keys",
+            "Issue a bank API key (form; the key is shown once)",
+            post(bank_keys::create),
+        ),
+        ep(
+            "POST",
+            "/console/bank-keys/{id}/revoke",
+            "Revoke a bank API key (form)",
+            post(bank_keys::revoke),
+        ),
     ]
 }
 
@@ -248,6 +267,12 @@ pub const NAV: &[NavItem] = &[
         label: "Audit log",
         label_uz: "Audit jurnali",
         roles: AUDIT_READERS,
+    },
+    NavItem {
+        path: "/console/bank-keys",
+        label: "Bank API keys",
+        label_uz: "Bank API kalitlari",
+        roles: crate::bank_keys::KEY_ADMINS,
     },
 ];
 
