@@ -8,22 +8,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use server::payee::{answer, synthetic};
+use server::payee::answer;
+use server::payee::synthetic::{self, Rng};
 use server::threat::Threats;
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn pct(sorted: &[u64], p: f64) -> u64 {
     sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
@@ -68,10 +55,7 @@ fn main() {
     let mut rng = Rng(0x51_7CC1_B727_220A);
     let queries: Vec<(bool, &'static str, String)> = (0..q)
         .map(|k| {
-            // the kind cycles with the index, so hits and misses both cover the three kinds
-            let hit = k % 2 == 0;
-            let base = if hit { 0 } else { n };
-            let i = (base + rng.below(n)) / 3 * 3 + (k as u64 / 2) % 3;
+            let i = synthetic::query(&mut rng, n, k);
             let (kind, value) = synthetic::payee(i);
             (i < n, kind, value)
         })

@@ -28,7 +28,8 @@ use anyhow::{Context, Result, bail, ensure};
 use cyber::IndicatorKind;
 use loadgen::http::{Conn, Request};
 use loadgen::timed::{ClientLog, Prepared, TimedSummary, drive, replay};
-use server::payee::{answer, synthetic};
+use server::payee::answer;
+use server::payee::synthetic::{self, Rng};
 use server::threat::{Threats, load_card_key};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -75,20 +76,6 @@ fn parse_args() -> Result<Option<Args>> {
         queries: num("queries", "200000")?.parse().context("--queries")?,
         redis: num("redis", "127.0.0.1:6379")?.parse().context("--redis")?,
     }))
-}
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// One payee looked up by both: the body posbon gets, the key Redis gets, and whether it was
@@ -217,8 +204,7 @@ async fn main() -> Result<()> {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let queries: Vec<Query> = (0..a.queries)
         .map(|k| {
-            let base = if k % 2 == 0 { 0 } else { a.n };
-            let i = (base + rng.below(a.n)) / 3 * 3 + (k as u64 / 2) % 3;
+            let i = synthetic::query(&mut rng, a.n, k);
             let (kind, value) = synthetic::payee(i);
             Query {
                 body: serde_json::to_vec(&serde_json::json!({ "kind": kind, "value": value }))

@@ -73,19 +73,27 @@ fn iban(j: u64) -> String {
         .join(" ")
 }
 
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
+/// xorshift64*: deterministic, dependency-free (also drives the benchmarks' query mixes).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
+}
+
+/// The payee of the `k`-th query of a benchmark over `load(.., n, ..)`: even queries a reported
+/// payee, odd ones a payee never reported (from `n` to `2n`), the kind cycling so that hits and
+/// misses both cover phones, cards and IBANs. A payee is reported exactly when it is below `n`.
+pub fn query(rng: &mut Rng, n: u64, k: usize) -> u64 {
+    let base = if k.is_multiple_of(2) { 0 } else { n };
+    (base + rng.below(n)) / 3 * 3 + (k as u64 / 2) % 3
 }
 
 /// What [`load`] added.
