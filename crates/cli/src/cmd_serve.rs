@@ -43,6 +43,10 @@ pub struct ServeArgs {
     no_workers: bool,
     #[command(flatten)]
     engine: crate::detector::EngineArgs,
+    /// For benchmarks of the checks: add N synthetic reported payees (phones, cards, IBANs;
+    /// `server::payee::synthetic`) to the in-memory index. Never stored; not for production.
+    #[arg(long, value_name = "N")]
+    synthetic_threats: Option<u64>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -143,6 +147,15 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
         };
         let state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
         server::fraud::load_threats(&store, &state.threats).await?;
+        if let Some(n) = a.synthetic_threats {
+            let t = std::time::Instant::now();
+            let now = domain::Timestamp::now().unix_micros() / 1_000_000;
+            let l = server::payee::synthetic::load(&state.threats, n, now);
+            println!(
+                "synthetic: {} payees in {} reports added to the in-memory index in {:.1?} (not stored)",
+                l.payees, l.reports, t.elapsed()
+            );
+        }
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;

@@ -5,6 +5,7 @@ mod cameras;
 mod cmd_analyze;
 mod cmd_assets;
 mod cmd_audit;
+mod cmd_bank_keys;
 mod cmd_bench;
 mod cmd_cyber;
 mod cmd_evidence;
@@ -74,6 +75,9 @@ enum Cmd {
     Bench(cmd_bench::BenchArgs),
     /// A period report of a mahalla, district or region as HTML, PDF or CSV, audited with its SHA-256.
     Report(cmd_report::ReportArgs),
+    /// Banks' API keys for the payee check: `bank-keys create --bank NAME | list | revoke --id N`.
+    #[command(subcommand)]
+    BankKeys(cmd_bank_keys::BankKeysCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -102,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Import(a) => cmd_import::run(a),
         Cmd::Retention(a) => cmd_retention::run(a),
         Cmd::Report(a) => cmd_report::run(a),
+        Cmd::BankKeys(a) => cmd_bank_keys::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::json;
 
 pub mod http;
+pub mod timed;
 
 use http::{Conn, Request};
 

@@ -26,6 +26,7 @@ pub mod analysis;
 pub mod api;
 pub mod attachments;
 pub mod auth;
+pub mod bank_keys;
 pub mod cameras;
 pub mod campaigns;
 pub mod console;
@@ -40,8 +41,10 @@ pub mod geography;
 pub mod metrics;
 pub mod openapi;
 mod openapi_fraud;
+mod openapi_payee;
 mod openapi_reports;
 pub mod patrols;
+pub mod payee;
 pub mod period_reports;
 pub mod public_pages;
 pub mod reports;
@@ -123,6 +126,8 @@ pub struct AppState {
     pub cameras: Option<Arc<dyn cameras::CameraControl>>,
     /// Reported fraud indicators, for the public check and the payee check.
     pub threats: Arc<threat::Threats>,
+    /// The banks' payee check: its keys in memory and its counters.
+    pub payee: Arc<payee::Payee>,
 }
 
 impl AppState {
@@ -145,6 +150,7 @@ impl AppState {
                 Some(p) => threat::load_card_key(p)?,
                 None => cyber::CardKey::random().map_err(|e| anyhow::anyhow!("{e}"))?,
             })),
+            payee: Arc::default(),
         })
     }
 
@@ -333,6 +339,18 @@ fn routes() -> Routes {
         "/api/roadmaps/measures/{id}/verify",
         post(roadmaps::verify_measure),
     )
+    .add(
+        "POST",
+        "/api/payee-check",
+        post(payee::check).layer(DefaultBodyLimit::max(payee::MAX_PAYEE_BODY_BYTES)),
+    )
+    .add("GET", "/api/bank-keys", get(bank_keys::list))
+    .add("POST", "/api/bank-keys", post(bank_keys::create))
+    .add(
+        "POST",
+        "/api/bank-keys/{id}/revoke",
+        post(bank_keys::revoke),
+    )
     .add_console()
 }
 
@@ -417,6 +435,7 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     if let Some(c) = &state.cameras {
         text.push_str(&c.metrics());
     }
+    text.push_str(&state.payee.metrics());
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,

@@ -82,6 +82,7 @@ pub fn document() -> Value {
     );
     merge(&mut doc, json!({}), crate::patrols::openapi_schemas());
     merge(&mut doc, json!({}), crate::roadmaps::openapi_schemas());
+    crate::openapi_payee::add(&mut doc);
     doc
 }
 

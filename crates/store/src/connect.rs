@@ -58,6 +58,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "fraud_reports",
         include_str!("../migrations/sqlite/0008_fraud_reports.sql"),
     ),
+    (
+        9,
+        "bank_keys",
+        include_str!("../migrations/sqlite/0009_bank_keys.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -99,6 +104,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "fraud_reports",
         include_str!("../migrations/postgres/0008_fraud_reports.sql"),
+    ),
+    (
+        9,
+        "bank_keys",
+        include_str!("../migrations/postgres/0009_bank_keys.sql"),
     ),
 ];
 

@@ -91,6 +91,7 @@ mod accounts;
 mod analysis;
 mod attachments;
 mod audit;
+mod bank_keys;
 mod cameras;
 mod codec;
 mod connect;
@@ -108,6 +109,7 @@ mod sessions;
 mod users;
 
 pub use analysis::IncidentFact;
+pub use bank_keys::{BankKey, MAX_BANK_CHARS, MAX_BANK_KEY_RATE, NewBankKey};
 pub use cameras::PrecisionCount;
 pub use connect::Options;
 pub use error::{Error, Result};

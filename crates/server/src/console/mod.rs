@@ -35,6 +35,7 @@ use crate::html;
 mod analysis;
 mod attachments;
 mod audit;
+mod bank_keys;
 mod camera_page;
 mod cameras;
 mod campaigns;
@@ -329,6 +330,24 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             "Verify a measure's evidence (form)",
             post(roadmaps::verify_measure),
         ),
+        ep(
+            "GET",
+            "/console/bank-keys",
+            "Bank API keys for the payee check",
+            get(bank_keys::page_get),
+        ),
+        ep(
+            "POST",
+            "/console/bank-keys",
+            "Issue a bank API key (form; the key is shown once)",
+            post(bank_keys::create),
+        ),
+        ep(
+            "POST",
+            "/console/bank-keys/{id}/revoke",
+            "Revoke a bank API key (form)",
+            post(bank_keys::revoke),
+        ),
     ]
 }
 
@@ -450,6 +469,12 @@ pub const NAV: &[NavItem] = &[
         label: "Roadmaps",
         label_uz: "Yo'l xaritalari",
         roles: crate::roadmaps::ROADMAP_READERS,
+    },
+    NavItem {
+        path: "/console/bank-keys",
+        label: "Bank API keys",
+        label_uz: "Bank API kalitlari",
+        roles: crate::bank_keys::KEY_ADMINS,
     },
 ];
 
