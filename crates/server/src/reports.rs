@@ -271,7 +271,14 @@ impl ReportForm {
             })?
             .parse::<Category>()
             .map_err(|e| bad(e.to_string(), "choose one from the list"))?;
-        let narrative = self.narrative.clone().unwrap_or_default();
+        // Browsers send a textarea's line breaks as CRLF (HTML's form encoding); the report
+        // keeps LF, as the JSON API does.
+        let narrative = self
+            .narrative
+            .as_deref()
+            .unwrap_or_default()
+            .replace("\r\n", "\n")
+            .replace('\r', "\n");
         let occurred_at = parse_form_time(non_empty(&self.occurred_at).ok_or_else(|| {
             bad(
                 "when it happened is missing",

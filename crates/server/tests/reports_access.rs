@@ -394,7 +394,11 @@ async fn report_without_login_code_and_status(db: &TestDb) {
             ("district", &DISTRICT.0.to_string()),
             ("mahalla", &mahalla),
             ("category", "drug_offence"),
-            ("narrative", "stencilled adverts <b>on</b> the school wall"),
+            // a browser sends a textarea's line breaks as CRLF
+            (
+                "narrative",
+                "stencilled adverts <b>on</b>\r\nthe school wall",
+            ),
             ("occurred_at", "2024-05-02T18:45"),
             ("affected_minor", "1"),
             ("contact", "+998 (90) 123-45-67"),
@@ -422,7 +426,7 @@ async fn report_without_login_code_and_status(db: &TestDb) {
     assert_eq!(stored.contact.as_deref(), Some("+998901234567"));
     assert_eq!(
         stored.narrative,
-        "stencilled adverts <b>on</b> the school wall"
+        "stencilled adverts <b>on</b>\nthe school wall"
     );
     let status_html = public
         .get(&format!("/report/status?lang=en&code={form_code}"))
