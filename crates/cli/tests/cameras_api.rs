@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Client, TestDb, TestServer};
-use domain::{Camera, CameraId, CameraStatus, NewUser, Role, Scope};
+use domain::{Camera, CameraId, CameraStatus, Role, Scope};
 use serde_json::{Value, json};
 use server::cameras::{CameraControl, Snapshot};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B};
@@ -71,25 +71,18 @@ async fn wait_for(secs: u64, what: &str, mut f: impl AsyncFnMut() -> Option<Valu
 
 async fn cameras_over_http(db: &TestDb) {
     server::demo::seed_geography(&db.store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("operator_a", Role::Operator, Scope::Mahalla(MAHALLA_A)),
-        ("operator_b", Role::Operator, Scope::Mahalla(MAHALLA_B)),
-        ("analyst", Role::Analyst, Scope::District(DISTRICT)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("operator_a", Role::Operator, Scope::Mahalla(MAHALLA_A)),
+            ("operator_b", Role::Operator, Scope::Mahalla(MAHALLA_B)),
+            ("analyst", Role::Analyst, Scope::District(DISTRICT)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+        ],
+    )
+    .await;
     let data = tempfile::tempdir().unwrap();
     let mut opts = workers::Options::new(data.path());
     opts.status_every = Duration::from_millis(300);

@@ -1,7 +1,7 @@
 //! The report as tidy CSV: one row per number, `section,metric,breakdown,value`.
 //!
 //! * `section`: `report` (what the file is about), `counts` (per source, with the comparisons),
-//!   `categories`, `trends`, `monthly`, `crime_free`, `hot_spots`, `mahallas`, `roadmap`,
+//!   `categories`, `trends`, `monthly`, `crime_free`, `red`, `hot_spots`, `mahallas`, `roadmap`,
 //!   `affected`, `cyber`.
 //! * `metric`: what the value is (`incidents`, `rate`, `incidents_previous`,
 //!   `rate_ratio_previous`, `q_previous`, `direction_previous`, ..., `pai`, `pei_star`).
@@ -140,6 +140,8 @@ pub fn render(d: &PeriodReportData) -> String {
     r.num("crime_free", "expected_by_chance", "all", c.expected);
     r.num("crime_free", "expected_by_chance_sd", "all", c.expected_sd);
     r.int("crime_free", "surprising_zeros", "all", c.surprising);
+    r.num("red", "overall_rate", "all", c.overall_rate);
+    r.int("red", "qualifying", "all", c.red_qualifying);
 
     match &d.hot_spots.forecast {
         Some(f) => {
@@ -177,11 +179,31 @@ pub fn render(d: &PeriodReportData) -> String {
         );
         r.opt("mahallas", "p_zero", &b, m.p_zero);
         r.push("mahallas", "gistar_class", &b, m.hot.as_str());
+        r.num("mahallas", "rate", &b, m.rate);
+        r.num("mahallas", "adjusted_rate", &b, m.eb_rate);
+        r.num("mahallas", "q_high", &b, m.q_high);
+        if let Some(rank) = m.red_rank {
+            r.int("mahallas", "red_rank", &b, u64::from(rank));
+        }
     }
 
     match &d.roadmap {
         None => r.push("roadmap", "status", "", "not_recorded"),
         Some(rm) => {
+            r.push("roadmap", "as_of", "", &rm.as_of);
+            r.int("roadmap", "mahallas", "all", rm.mahallas);
+            r.int(
+                "roadmap",
+                "mahallas_without_measures",
+                "all",
+                rm.mahallas_without_measures,
+            );
+            r.int(
+                "roadmap",
+                "awaiting_verification",
+                "all",
+                rm.awaiting_verification,
+            );
             for k in rm.by_kind.iter().chain(std::iter::once(&rm.overall())) {
                 let b = if k.kind == "all" {
                     "all".to_owned()

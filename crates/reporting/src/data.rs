@@ -145,6 +145,11 @@ pub struct CrimeFree {
     pub expected_sd: f64,
     /// Crime-free mahallas whose zero is surprising (q < alpha).
     pub surprising: u64,
+    /// The area's overall rate (in the report's rate unit), which "red" is measured against.
+    pub overall_rate: f64,
+    /// Mahallas significantly above the overall rate (q < alpha, population known); the worst
+    /// of them are listed by [`MahallaInfo::red_rank`].
+    pub red_qualifying: u64,
 }
 
 /// A mahalla's Getis-Ord Gi* class.
@@ -255,10 +260,18 @@ impl RoadmapKind {
     }
 }
 
-/// The roadmap's progress in the area (where roadmaps are recorded).
+/// The roadmap's progress in the area (where roadmaps are recorded), as it stood at the end of
+/// the period.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RoadmapSection {
+    /// The day the counts stand at (the period's last day).
+    pub as_of: String,
     pub by_kind: Vec<RoadmapKind>,
+    /// Mahallas of the area, and how many of them had no measure of their own by then.
+    pub mahallas: u64,
+    pub mahallas_without_measures: u64,
+    /// Measures marked done whose evidence no second person had checked: not counted as done.
+    pub awaiting_verification: u64,
 }
 
 impl RoadmapSection {
@@ -328,6 +341,14 @@ pub struct MahallaInfo {
     pub surprising_zero: bool,
     /// P(0) given its district's rate (leaving it out); `None` where no reference rate exists.
     pub p_zero: Option<f64>,
+    /// Its rate (in the report's rate unit) and the same pulled towards the overall rate by how
+    /// little its population tells (empirical Bayes: what "red" ranks on).
+    pub rate: f64,
+    pub eb_rate: f64,
+    /// `P(X >= count)` at the overall rate, after Benjamini-Hochberg over the area's mahallas.
+    pub q_high: f64,
+    /// Its place on the red list (1 = worst), if on it.
+    pub red_rank: Option<u32>,
     pub hot: HotClass,
     pub geometry: Option<Geometry>,
 }

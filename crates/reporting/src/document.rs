@@ -117,6 +117,7 @@ pub fn build(d: &PeriodReportData) -> Vec<Block> {
     categories(d, &mut b);
     trends(d, &mut b);
     crime_free(d, &mut b);
+    red(d, &mut b);
     hot_spots(d, &mut b);
     mahallas(d, &mut b);
     roadmap_section(d, &mut b);
@@ -343,6 +344,67 @@ fn crime_free(d: &PeriodReportData, b: &mut Vec<Block>) {
     }
 }
 
+/// The worst mahallas by rate, listed only where the excess is significant.
+fn red(d: &PeriodReportData, b: &mut Vec<Block>) {
+    let c = &d.crime_free;
+    b.push(Block::Heading("Mahallas with the highest rates".into()));
+    let mut listed: Vec<(u32, usize, &crate::data::MahallaInfo)> = d
+        .mahallas
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| m.red_rank.map(|r| (r, i, m)))
+        .collect();
+    listed.sort_by_key(|x| x.0);
+    b.push(Block::Para(format!(
+        "The area's rate was {} {}. {} {} significantly above it (Poisson test at the          area's rate without the mahalla, Benjamini-Hochberg 5%; only mahallas whose          population is known). {}",
+        fixed(Some(c.overall_rate), 2),
+        d.rate_unit,
+        count(c.red_qualifying),
+        if c.red_qualifying == 1 {
+            "mahalla was"
+        } else {
+            "mahallas were"
+        },
+        if listed.is_empty() {
+            "None is listed: a high count in a small mahalla is not by itself a sign."
+        } else {
+            "They are ranked by a rate pulled towards the area's by how little each              population tells, so that a few incidents among a few hundred people do not top              the list by chance."
+        }
+    )));
+    if listed.is_empty() {
+        return;
+    }
+    let rows = listed
+        .into_iter()
+        .map(|(r, i, m)| {
+            vec![
+                r.to_string(),
+                (i + 1).to_string(),
+                m.name.clone(),
+                m.population
+                    .map_or_else(|| "unknown".into(), |p| count(u64::from(p))),
+                count(m.count),
+                fixed(Some(m.rate), 2),
+                fixed(Some(m.eb_rate), 2),
+                fixed(Some(m.q_high), 3),
+            ]
+        })
+        .collect();
+    b.push(table(
+        &[
+            ("Rank", true),
+            ("No.", true),
+            ("Mahalla", false),
+            ("Population", true),
+            ("Incidents", true),
+            ("Rate", true),
+            ("Adjusted rate", true),
+            ("q", true),
+        ],
+        rows,
+    ));
+}
+
 fn score_row(name: &str, s: &Score) -> Vec<String> {
     vec![
         name.to_owned(),
@@ -488,6 +550,28 @@ fn roadmap_section(d: &PeriodReportData, b: &mut Vec<Block>) {
         ));
         return;
     };
+    b.push(Block::Para(format!(
+        "As the measures stood on {}: a measure counts as done only with evidence of \
+         completion checked by a second person, marked done by that day; one cancelled later \
+         counts as open. {} of {} {} no measure of {} own. {}",
+        r.as_of,
+        count(r.mahallas_without_measures),
+        count(r.mahallas),
+        if r.mahallas == 1 {
+            "mahalla had"
+        } else {
+            "mahallas had"
+        },
+        if r.mahallas == 1 { "its" } else { "their" },
+        match r.awaiting_verification {
+            0 => String::new(),
+            1 => "1 measure marked done awaits a second person's check of its evidence.".into(),
+            n => format!(
+                "{} measures marked done await a second person's check of their evidence.",
+                count(n)
+            ),
+        }
+    )));
     let row = |k: &crate::data::RoadmapKind| {
         vec![
             label(&k.kind),

@@ -49,6 +49,11 @@ fn sample(counts: &[u64], names: &[String]) -> PeriodReportData {
             crime_free: c == 0,
             surprising_zero: c == 0 && i % 2 == 0,
             p_zero: Some(0.25),
+            rate: c as f64,
+            eb_rate: c as f64 * 0.8,
+            q_high: if c > 3 { 0.01 } else { 0.9 },
+            // The first mahalla with more than three incidents is on the red list.
+            red_rank: (c > 3 && counts.iter().position(|&x| x > 3) == Some(i)).then_some(1),
             hot: match i % 4 {
                 0 => HotClass::Hot95,
                 1 => HotClass::NotSignificant,
@@ -128,6 +133,8 @@ fn sample(counts: &[u64], names: &[String]) -> PeriodReportData {
             expected: 1.25,
             expected_sd: 0.75,
             surprising: 1,
+            overall_rate: 1.5,
+            red_qualifying: u64::from(counts.iter().any(|&c| c > 3)),
         },
         hot_spots: HotSpots {
             method: "Getis-Ord Gi* on queen contiguity.".into(),
@@ -328,6 +335,10 @@ fn csv_is_tidy_and_adds_up() {
 fn a_roadmap_is_shown_when_recorded() {
     let mut d = sample(&[1, 2], &default_names());
     d.roadmap = Some(RoadmapSection {
+        as_of: "2026-09-30".into(),
+        mahallas: 2,
+        mahallas_without_measures: 1,
+        awaiting_verification: 3,
         by_kind: vec![RoadmapKind {
             kind: "youth_prevention".into(),
             total: 4,
@@ -338,12 +349,51 @@ fn a_roadmap_is_shown_when_recorded() {
     });
     let html = String::from_utf8(render(&d, Format::Html)).unwrap();
     assert!(html.contains("Youth prevention") && html.contains("50.0%"));
+    assert!(
+        html.contains("As the measures stood on 2026-09-30"),
+        "{html}"
+    );
+    assert!(html.contains("1 of 2 mahallas had no measure of their own"));
+    assert!(html.contains("3 measures marked done await a second person"));
     let csv = String::from_utf8(render(&d, Format::Csv)).unwrap();
     assert_eq!(
         value(&rows(&csv), "roadmap", "progress", "kind=youth_prevention"),
         "0.5"
     );
+    assert_eq!(
+        value(&rows(&csv), "roadmap", "mahallas_without_measures", "all"),
+        "1"
+    );
     assert!(pdftotext(&render(&d, Format::Pdf)).contains("Youth prevention"));
+}
+
+#[test]
+fn the_red_list_names_only_significant_excess() {
+    let d = sample(&[0, 1, 9, 2], &default_names());
+    let html = String::from_utf8(render(&d, Format::Html)).unwrap();
+    assert!(html.contains("Mahallas with the highest rates"));
+    assert!(
+        html.contains("1 mahalla was significantly above it"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th class=\"n\">Adjusted rate</th>"),
+        "{html}"
+    );
+    let csv = String::from_utf8(render(&d, Format::Csv)).unwrap();
+    let r = rows(&csv);
+    assert_eq!(value(&r, "mahallas", "red_rank", "mahalla=102"), "1");
+    assert_eq!(value(&r, "red", "qualifying", "all"), "1");
+    assert!(
+        !r.iter()
+            .any(|x| x[1] == "red_rank" && x[2] != "mahalla=102"),
+        "only the ranked mahalla has a rank"
+    );
+
+    let calm = sample(&[0, 1, 2, 3], &default_names());
+    let html = String::from_utf8(render(&calm, Format::Html)).unwrap();
+    assert!(html.contains("None is listed"), "{html}");
+    assert!(pdftotext(&render(&calm, Format::Pdf)).contains("None is listed"));
 }
 
 proptest! {

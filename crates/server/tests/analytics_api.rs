@@ -10,7 +10,7 @@ use analytics::data::{IncidentRecord, MahallaRecord, Period};
 use common::{Client, TestDb, TestServer};
 use domain::{
     Actor, Affected, Area, Category, District, DistrictId, GeoPoint, Mahalla, MahallaId, Names,
-    NewIncident, NewUser, Role, Scope, Source, Timestamp,
+    NewIncident, Role, Scope, Source, Timestamp,
 };
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
@@ -140,25 +140,18 @@ async fn setup(db: &TestDb) -> Fixture {
         )
         .await
         .unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("inspector_d", Role::Inspector, Scope::District(DISTRICT)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("inspector_d", Role::Inspector, Scope::District(DISTRICT)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     let all: Vec<Mahalla> = db
         .store
         .list_mahallas_in_scope(&Scope::Region(REGION))

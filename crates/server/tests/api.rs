@@ -3,9 +3,9 @@
 mod common;
 
 use common::{Client, TestDb, TestServer};
-use domain::{CameraId, GeoPoint, NewCamera, NewUser, Role, Scope};
+use domain::{CameraId, GeoPoint, NewCamera, Scope};
 use serde_json::{Value, json};
-use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
+use server::demo::MAHALLA_A;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -18,26 +18,7 @@ struct Fixture {
 /// and users: admin, operator (district), inspector_a, inspector_b, analyst (region), auditor.
 async fn setup(db: &TestDb) -> Fixture {
     server::demo::seed_geography(&db.store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(&db.store, PASSWORD, &common::DEMO_USERS).await;
     let cam = db
         .store
         .create_camera(&NewCamera {

@@ -5,7 +5,7 @@ mod common;
 mod scene;
 
 use common::{Client, TestDb, TestServer};
-use domain::{CameraId, EventId, GeoPoint, NewCamera, NewEvent, NewUser, Role, Scope};
+use domain::{CameraId, EventId, GeoPoint, NewCamera, NewEvent, Role, Scope};
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
 
@@ -23,27 +23,20 @@ struct Fixture {
 
 async fn setup(db: &TestDb) -> Fixture {
     server::demo::seed_geography(&db.store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        ("operator_b", Role::Operator, Scope::Mahalla(MAHALLA_B)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("operator", Role::Operator, Scope::District(DISTRICT)),
+            ("operator_b", Role::Operator, Scope::Mahalla(MAHALLA_B)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     let cam = db
         .store
         .create_camera(&NewCamera {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{Client, Resp, TestDb, TestServer};
 use cyber::{Detail, IndicatorKind, PLATFORM_DOMAINS, indicator_hash};
-use domain::{District, DistrictId, Mahalla, MahallaId, Names, NewUser, Role, Scope};
+use domain::{District, DistrictId, Mahalla, MahallaId, Names, Role, Scope};
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
 use server::reports::ReportLimits;
@@ -85,30 +85,23 @@ async fn setup_with(db: &TestDb, limits: ReportLimits) -> Fx {
         )
         .await
         .unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        (
-            "inspector_other",
-            Role::Inspector,
-            Scope::District(OTHER_DISTRICT),
-        ),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("operator", Role::Operator, Scope::District(DISTRICT)),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            (
+                "inspector_other",
+                Role::Inspector,
+                Scope::District(OTHER_DISTRICT),
+            ),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     let config = server::Config {
         report_limits: limits,
         ..server::Config::default()

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Client, TestDb, TestServer};
-use domain::{NewUser, Role, Scope};
+use domain::{Role, Scope};
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
 
@@ -20,26 +20,19 @@ on_both_databases!(
 
 async fn setup(db: &TestDb) -> TestServer {
     server::demo::seed_geography(&db.store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("district_admin", Role::Admin, Scope::District(DISTRICT)),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("district_admin", Role::Admin, Scope::District(DISTRICT)),
+            ("operator", Role::Operator, Scope::District(DISTRICT)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     TestServer::start(&db.store).await
 }
 

@@ -13,11 +13,11 @@ use analytics::patrol as ap;
 use common::{Client, Resp, TestDb, TestServer};
 use domain::{
     Actor, Affected, Category, District, DistrictId, MahallaId, ManualClock, Names, NewIncident,
-    NewUser, Role, Scope, Source, Timestamp,
+    Role, Scope, Source, Timestamp,
 };
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
-use store::{Options, Store};
+use store::Store;
 
 const PASSWORD: &str = "correct horse battery staple";
 /// Another district of Tashkent city, with no mahallas.
@@ -103,16 +103,7 @@ async fn expected_hot_spots(f: &Fx, seed: u64) -> BTreeSet<i64> {
 }
 
 async fn setup(db: &TestDb) -> Fx {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let store = Store::connect_with(
-        &db.url,
-        Options {
-            clock: clock.clone(),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (store, clock) = db.with_clock(t0()).await;
     server::demo::seed_geography(&store).await.unwrap();
     store
         .import_geography(
@@ -127,30 +118,23 @@ async fn setup(db: &TestDb) -> Fx {
         )
         .await
         .unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        (
-            "operator_other",
-            Role::Operator,
-            Scope::District(OTHER_DISTRICT),
-        ),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("operator", Role::Operator, Scope::District(DISTRICT)),
+            (
+                "operator_other",
+                Role::Operator,
+                Scope::District(OTHER_DISTRICT),
+            ),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     // The cluster: the mahalla with the most neighbours, and its neighbours.
     let (ids, w) = contiguity(&store).await;
     let centre = (0..ids.len())

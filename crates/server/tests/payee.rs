@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{Client, Resp, TestDb, TestServer};
 use cyber::IndicatorKind;
-use domain::{NewUser, Role, Scope};
+use domain::{Role, Scope};
 use serde_json::{Value, json};
 use server::demo::REGION;
 
@@ -63,23 +63,16 @@ struct Fixture {
 async fn setup(db: &TestDb) -> Fixture {
     capture_logs();
     server::demo::seed_geography(&db.store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("admin_region", Role::Admin, Scope::Region(REGION)),
-        ("analyst", Role::Analyst, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("admin_region", Role::Admin, Scope::Region(REGION)),
+            ("analyst", Role::Analyst, Scope::National),
+        ],
+    )
+    .await;
     let state = server::AppState::new(db.store.clone(), &server::Config::default()).unwrap();
     Fixture {
         server: TestServer::start_with(state.clone()).await,

@@ -11,6 +11,7 @@ use domain::{
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use store::{MeasureFields, MeasureStatusChange, NewRoadmap};
 
 const PASSWORD: &str = "correct horse battery staple";
 const REGION: RegionId = RegionId(1);
@@ -26,6 +27,10 @@ fn square(x: f64, y: f64) -> String {
         y + s,
         y + s
     )
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
 }
 
 fn mahalla_id(i: usize) -> MahallaId {
@@ -172,32 +177,25 @@ async fn seed_incidents(db: &TestDb) {
 async fn setup(db: &TestDb) -> TestServer {
     seed_geography(db).await;
     seed_incidents(db).await;
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("analyst", Role::Analyst, Scope::National),
-        (
-            "inspector_m",
-            Role::Inspector,
-            Scope::Mahalla(mahalla_id(0)),
-        ),
-        (
-            "operator_other",
-            Role::Operator,
-            Scope::District(OTHER_DISTRICT),
-        ),
-        ("auditor", Role::Auditor, Scope::National),
-    ] {
-        db.store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &db.store,
+        PASSWORD,
+        &[
+            ("analyst", Role::Analyst, Scope::National),
+            (
+                "inspector_m",
+                Role::Inspector,
+                Scope::Mahalla(mahalla_id(0)),
+            ),
+            (
+                "operator_other",
+                Role::Operator,
+                Scope::District(OTHER_DISTRICT),
+            ),
+            ("auditor", Role::Auditor, Scope::National),
+        ],
+    )
+    .await;
     TestServer::start(&db.store).await
 }
 
@@ -614,7 +612,178 @@ async fn hot_spots_are_tested_and_scored(db: &TestDb) {
     );
 }
 
+/// The roadmap section stands as the measures did when the period ended: measures added later
+/// are left out, one marked done later was still open (and overdue), one cancelled later was
+/// still open, and done counts only with evidence a second person checked.
+async fn roadmaps_stand_as_at_the_period_end(db: &TestDb) {
+    let s = setup(db).await;
+    let (at, clock) = db.with_clock(ts("2025-07-01T08:00:00Z")).await;
+    let verifier = at
+        .create_user(&NewUser {
+            username: "verifier".into(),
+            display_name: "verifier".into(),
+            password_hash: server::auth::hash_password(PASSWORD).unwrap(),
+            role: Role::Admin,
+            scope: Scope::National,
+        })
+        .await
+        .unwrap()
+        .id;
+    let by = Actor::System("test".into());
+    let roadmap = at
+        .create_roadmap(
+            &NewRoadmap {
+                place: Scope::District(DISTRICT),
+                title: "Sinov tumani 2025".into(),
+                period: "2025".into(),
+                synthetic: true,
+            },
+            &by,
+        )
+        .await
+        .unwrap();
+    let mahalla_roadmap = at
+        .create_roadmap(
+            &NewRoadmap {
+                place: Scope::Mahalla(mahalla_id(0)),
+                title: "Bogʻiston 2025".into(),
+                period: "2025".into(),
+                synthetic: true,
+            },
+            &by,
+        )
+        .await
+        .unwrap();
+    let measure = |kind: &str, deadline: &str| MeasureFields {
+        kind: kind.into(),
+        description: format!("{kind} measure"),
+        owner: "district khokimiyat".into(),
+        deadline: ts(deadline),
+    };
+    let add = |r: i64, f: MeasureFields| {
+        let at = at.clone();
+        let by = by.clone();
+        async move { at.add_measure(r, &f, &by).await.unwrap().id }
+    };
+    let to = |status: &str| MeasureStatusChange {
+        to: status.into(),
+        evidence_text: if status == "done" {
+            "minutes of the meeting, 12 pages".into()
+        } else {
+            String::new()
+        },
+        evidence_link: None,
+        note: String::new(),
+    };
+    // Done in August with checked evidence: done.
+    let done = add(
+        mahalla_roadmap.id,
+        measure("youth_prevention", "2025-09-01T00:00:00Z"),
+    )
+    .await;
+    // Done in August, evidence never checked: awaiting, and overdue at the end.
+    let unchecked = add(
+        roadmap.id,
+        measure("youth_prevention", "2025-09-10T00:00:00Z"),
+    )
+    .await;
+    // Done only in October: open at the end of September, and overdue.
+    let late = add(
+        roadmap.id,
+        measure("drug_prevention", "2025-09-15T00:00:00Z"),
+    )
+    .await;
+    // Cancelled in September: cancelled.
+    let cancelled = add(
+        roadmap.id,
+        measure("drug_prevention", "2025-12-01T00:00:00Z"),
+    )
+    .await;
+    // Cancelled in October: still open at the end of September (not overdue yet).
+    let cancelled_late = add(
+        roadmap.id,
+        measure("drug_prevention", "2025-12-01T00:00:00Z"),
+    )
+    .await;
+    clock.set(ts("2025-08-10T09:00:00Z"));
+    at.set_measure_status(done, &to("done"), &by).await.unwrap();
+    at.verify_measure(done, verifier, "checked").await.unwrap();
+    at.set_measure_status(unchecked, &to("done"), &by)
+        .await
+        .unwrap();
+    clock.set(ts("2025-09-20T09:00:00Z"));
+    at.set_measure_status(cancelled, &to("cancelled"), &by)
+        .await
+        .unwrap();
+    clock.set(ts("2025-10-05T09:00:00Z"));
+    at.set_measure_status(late, &to("done"), &by).await.unwrap();
+    at.verify_measure(late, verifier, "checked").await.unwrap();
+    at.set_measure_status(cancelled_late, &to("cancelled"), &by)
+        .await
+        .unwrap();
+    // Added after the period: not in its report.
+    add(
+        roadmap.id,
+        measure("social_services", "2025-11-01T00:00:00Z"),
+    )
+    .await;
+
+    let c = logged_in(&s, "analyst").await;
+    let area = format!("district:{DISTRICT}");
+    let rows = csv_rows(
+        &c.get(&url(&area, "2025-Q3", "csv"))
+            .await
+            .expect(200)
+            .text(),
+    );
+    let v =
+        |metric: &str, breakdown: &str| csv_value(&rows, "roadmap", metric, breakdown).to_owned();
+    assert_eq!(v("as_of", ""), "2025-09-30");
+    assert_eq!(v("measures", "all"), "5");
+    assert_eq!(v("done", "all"), "1");
+    assert_eq!(v("cancelled", "all"), "1");
+    assert_eq!(v("overdue", "all"), "2", "the unchecked and the late one");
+    assert_eq!(v("awaiting_verification", "all"), "1");
+    assert_eq!(v("measures", "kind=drug_prevention"), "3");
+    assert_eq!(v("progress", "kind=youth_prevention"), "0.5");
+    assert_eq!(v("progress", "all"), "0.25");
+    assert_eq!(v("mahallas", "all"), "6");
+    assert_eq!(v("mahallas_without_measures", "all"), "5");
+    let html = c
+        .get(&url(&area, "2025-Q3", "html"))
+        .await
+        .expect(200)
+        .text();
+    assert!(
+        html.contains("As the measures stood on 2025-09-30"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<b>25.0%</b><span>Roadmap progress</span>"),
+        "{html}"
+    );
+    assert!(html.contains("Mahallas with the highest rates"));
+    // The next quarter sees the later changes.
+    let rows = csv_rows(
+        &c.get(&url(&area, "2025-Q4", "csv"))
+            .await
+            .expect(200)
+            .text(),
+    );
+    assert_eq!(csv_value(&rows, "roadmap", "measures", "all"), "6");
+    assert_eq!(csv_value(&rows, "roadmap", "cancelled", "all"), "2");
+    // A quarter before any roadmap existed: not recorded.
+    let rows = csv_rows(
+        &c.get(&url(&area, "2025-Q2", "csv"))
+            .await
+            .expect(200)
+            .text(),
+    );
+    assert_eq!(csv_value(&rows, "roadmap", "status", ""), "not_recorded");
+}
+
 on_both_databases!(
+    roadmaps_stand_as_at_the_period_end,
     formats_hold_the_counts_and_are_audited,
     a_mahalla_report_counts_its_own,
     scope_role_and_bad_parameters_are_refused,

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use common::{Client, Resp, TestDb};
 use domain::{
-    CameraId, EventId, GeoPoint, ManualClock, NewCamera, NewEvent, NewUser, Role, Scope, Timestamp,
+    CameraId, EventId, GeoPoint, ManualClock, NewCamera, NewEvent, Role, Scope, Timestamp,
 };
 use seal::SealKey;
 use serde_json::{Value, json};
 use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
 use server::reports::ReportLimits;
-use store::{Options, Store};
+use store::Store;
 
 const PASSWORD: &str = "correct horse battery staple";
 const ORIGINAL: &str = "evidence/originals/gate-f000042.jpg.sealed";
@@ -96,39 +96,23 @@ impl Fx {
 /// evidence folder holds one sealed original and one altered one, and the server over a store
 /// with a manual clock.
 async fn setup(db: &TestDb, limits: ReportLimits) -> Fx {
-    let clock = Arc::new(ManualClock::new(Timestamp::now()));
-    let store = Store::connect_with(
-        &db.url,
-        Options {
-            clock: clock.clone(),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (store, clock) = db.with_clock(Timestamp::now()).await;
     server::demo::seed_geography(&store).await.unwrap();
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
-    for (username, role, scope) in [
-        ("admin", Role::Admin, Scope::National),
-        ("admin2", Role::Admin, Scope::National),
-        ("operator", Role::Operator, Scope::District(DISTRICT)),
-        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
-        ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
-        ("analyst", Role::Analyst, Scope::Region(REGION)),
-        ("auditor", Role::Auditor, Scope::National),
-        ("auditor_b", Role::Auditor, Scope::Mahalla(MAHALLA_B)),
-    ] {
-        store
-            .create_user(&NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password_hash: hash.clone(),
-                role,
-                scope,
-            })
-            .await
-            .unwrap();
-    }
+    common::create_users(
+        &store,
+        PASSWORD,
+        &[
+            ("admin", Role::Admin, Scope::National),
+            ("admin2", Role::Admin, Scope::National),
+            ("operator", Role::Operator, Scope::District(DISTRICT)),
+            ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+            ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
+            ("analyst", Role::Analyst, Scope::Region(REGION)),
+            ("auditor", Role::Auditor, Scope::National),
+            ("auditor_b", Role::Auditor, Scope::Mahalla(MAHALLA_B)),
+        ],
+    )
+    .await;
     let cam = store
         .create_camera(&NewCamera {
             name: "gate".into(),

@@ -4,16 +4,15 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use common::TestDb;
 use domain::{
-    Actor, Affected, Category, Event, GeoPoint, ManualClock, NewCamera, NewEvent, NewIncident,
-    NewReview, NewUser, Role, Scope, Source, Timestamp, Verdict,
+    Actor, Affected, Category, Event, GeoPoint, NewCamera, NewEvent, NewIncident, NewReview,
+    NewUser, Role, Scope, Source, Timestamp, Verdict,
 };
 use serde_json::json;
 use server::demo::MAHALLA_A;
-use store::{Options, Store};
+use store::Store;
 
 on_both_databases!(retention_deletes_old_unattached_events_and_their_files);
 
@@ -45,16 +44,7 @@ fn touch(dir: &Path, rel: &str) {
 async fn retention_deletes_old_unattached_events_and_their_files(db: &TestDb) {
     // The store as the server would open it, with a clock the test sets.
     let now = Timestamp::from_unix_micros(1_750_000_000_000_000).unwrap();
-    let clock = Arc::new(ManualClock::new(now));
-    let s = Store::connect_with(
-        &db.url,
-        Options {
-            clock: clock.clone(),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (s, clock) = db.with_clock(now).await;
     server::demo::seed_geography(&s).await.unwrap();
     let reviewer = s
         .create_user(&NewUser {

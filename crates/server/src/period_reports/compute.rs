@@ -32,6 +32,18 @@ pub(super) struct Gathered {
     /// The mahallas the reference rates and Gi* use (see [`reference_place`]).
     reference: Vec<MahallaInRegion>,
     incidents: Vec<IncidentFact>,
+    /// Roadmaps and measures of the area (its own and those of the places under it).
+    roadmaps: Vec<store::Roadmap>,
+    measures: Vec<store::Measure>,
+}
+
+/// The area as a scope: what lies under it.
+fn scope_of(area: &Area) -> Scope {
+    match *area {
+        Area::Region { region } => Scope::Region(region),
+        Area::District { district, .. } => Scope::District(district),
+        Area::Mahalla { mahalla, .. } => Scope::Mahalla(mahalla),
+    }
 }
 
 /// The mahallas whose rates a report compares with: a mahalla's or district's report uses the
@@ -58,12 +70,15 @@ pub(super) async fn gather(
     let incidents = store
         .incident_facts(&place, from, rp.period().end, u32::MAX)
         .await?;
+    let own = scope_of(&r.area);
     Ok(Gathered {
         info: r.info.clone(),
         area: r.area,
         rp,
         reference,
         incidents,
+        roadmaps: store.list_roadmaps(&own).await?,
+        measures: store.list_measures(&own).await?,
     })
 }
 
@@ -367,6 +382,13 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
     let cf = crime_free(&records, &incidents, &cq).map_err(analysis_error)?;
     let cf_rows: HashMap<MahallaId, &analytics::crimefree::MahallaRow> =
         cf.rows.iter().map(|r| (r.mahalla, r)).collect();
+    let red_rank: HashMap<MahallaId, u32> = cf
+        .red
+        .mahallas
+        .iter()
+        .zip(1..)
+        .map(|(m, rank)| (*m, rank))
+        .collect();
 
     // Hot spots on counts without patrol finds (they follow where patrols go).
     let (polys, geometries): (Vec<_>, Vec<_>) =
@@ -409,6 +431,10 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
                 crime_free: row.is_some_and(|x| x.crime_free),
                 surprising_zero: row.is_some_and(|x| x.surprising_zero),
                 p_zero: row.and_then(|x| x.expected).map(|mu| (-mu).exp()),
+                rate: row.map_or(0.0, |x| x.rate),
+                eb_rate: row.map_or(0.0, |x| x.eb_rate),
+                q_high: row.map_or(1.0, |x| x.q_high),
+                red_rank: red_rank.get(&r.mahalla.id).copied(),
                 hot: classes[i].map_or(reporting::HotClass::NotComputed, hot_class),
                 geometry: geometries[i].clone(),
             }
@@ -431,6 +457,7 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
         cyber.cybercrime += u64::from(i.category == Category::Cybercrime);
     }
     let (first_day, last_day) = rp.days();
+    let roadmap = roadmap_at_end(&g, &mahallas, &last_day)?;
     Ok(PeriodReportData {
         area: g.info,
         period: reporting::PeriodInfo {
@@ -454,12 +481,84 @@ pub(super) fn compute(g: Gathered) -> ApiResult<PeriodReportData> {
             expected: cf.crime_free.expected,
             expected_sd: cf.crime_free.expected_sd,
             surprising: cf.crime_free.surprising as u64,
+            overall_rate: cf.red.overall_rate,
+            red_qualifying: cf.red.qualifying as u64,
         },
         hot_spots: hot,
-        // Roadmaps are not stored yet: the report says "not recorded".
-        roadmap: None,
+        roadmap,
         affected,
         cyber,
         mahallas,
     })
+}
+
+/// The area's roadmap as it stood when the period ended. Measures keep only their current
+/// state, so the past one is read from their times: a measure counts if it was created by
+/// then; it was done if it was marked done by then (and counts as done once a second person
+/// has checked the evidence); it was cancelled if it is cancelled and was last changed by then
+/// (one cancelled later was still open). `None` when no roadmap existed by the period's end.
+fn roadmap_at_end(
+    g: &Gathered,
+    mahallas: &[reporting::MahallaInfo],
+    as_of: &str,
+) -> ApiResult<Option<reporting::RoadmapSection>> {
+    use analytics::roadmap::{self as ar, MeasureStatus};
+    let end = g.rp.period().end;
+    if !g.roadmaps.iter().any(|r| r.created_at < end) {
+        return Ok(None);
+    }
+    let mut awaiting = 0;
+    let mut measures = Vec::new();
+    for m in g.measures.iter().filter(|m| m.created_at < end) {
+        let mut a = crate::roadmaps::to_analytics(m)?;
+        a.status = match a.status {
+            MeasureStatus::Done if m.completed_at.is_some_and(|c| c < end) => {
+                if a.evidence.is_empty() {
+                    awaiting += 1;
+                }
+                MeasureStatus::Done
+            }
+            MeasureStatus::Done => {
+                a.evidence.clear();
+                a.completed_at = None;
+                MeasureStatus::InProgress
+            }
+            MeasureStatus::Cancelled if m.updated_at >= end => MeasureStatus::InProgress,
+            s => s,
+        };
+        measures.push(a);
+    }
+    let rolled = ar::roll_up(&measures, None, end)
+        .map_err(|e| ApiError::internal("roll up the roadmaps", &e))?;
+    let by_kind = rolled
+        .by_kind
+        .iter()
+        .map(|(k, p)| reporting::RoadmapKind {
+            kind: serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            total: u64::from(p.total),
+            done: u64::from(p.done),
+            cancelled: u64::from(p.cancelled),
+            overdue: u64::from(p.overdue),
+        })
+        .collect();
+    let with_own: std::collections::HashSet<MahallaId> = measures
+        .iter()
+        .filter_map(|m| match m.area {
+            Area::Mahalla { mahalla, .. } => Some(mahalla),
+            _ => None,
+        })
+        .collect();
+    Ok(Some(reporting::RoadmapSection {
+        as_of: as_of.to_owned(),
+        by_kind,
+        mahallas: mahallas.len() as u64,
+        mahallas_without_measures: mahallas
+            .iter()
+            .filter(|m| !with_own.contains(&MahallaId(m.id)))
+            .count() as u64,
+        awaiting_verification: awaiting,
+    }))
 }

@@ -69,6 +69,24 @@ async fn admin_connection() -> PgConnection {
 }
 
 impl TestDb {
+    /// Another pool on the same database whose times come from a manual clock set to `at`.
+    pub async fn with_clock(
+        &self,
+        at: domain::Timestamp,
+    ) -> (Store, std::sync::Arc<domain::ManualClock>) {
+        let clock = std::sync::Arc::new(domain::ManualClock::new(at));
+        let store = Store::connect_with(
+            &self.url,
+            store::Options {
+                clock: clock.clone(),
+                ..store::Options::default()
+            },
+        )
+        .await
+        .unwrap();
+        (store, clock)
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite:{}", dir.path().join("posbon.db").display());
@@ -415,4 +433,73 @@ fn parse(buf: &[u8]) -> Resp {
         headers,
         body,
     }
+}
+
+/// A user of every role over the demo geography (`server::demo::seed_geography`): admin,
+/// operator (the district), inspector_a and inspector_b (a mahalla each), analyst (the region),
+/// auditor.
+pub const DEMO_USERS: [(&str, domain::Role, domain::Scope); 6] = {
+    use domain::{Role, Scope};
+    use server::demo::{DISTRICT, MAHALLA_A, MAHALLA_B, REGION};
+    [
+        ("admin", Role::Admin, Scope::National),
+        ("operator", Role::Operator, Scope::District(DISTRICT)),
+        ("inspector_a", Role::Inspector, Scope::Mahalla(MAHALLA_A)),
+        ("inspector_b", Role::Inspector, Scope::Mahalla(MAHALLA_B)),
+        ("analyst", Role::Analyst, Scope::Region(REGION)),
+        ("auditor", Role::Auditor, Scope::National),
+    ]
+};
+
+/// Creates each `(username, role, scope)` with `password` (hashed once); the display name is
+/// the username.
+pub async fn create_users(
+    store: &Store,
+    password: &str,
+    users: &[(&str, domain::Role, domain::Scope)],
+) {
+    let hash = server::auth::hash_password(password).unwrap();
+    for (username, role, scope) in users {
+        store
+            .create_user(&domain::NewUser {
+                username: (*username).into(),
+                display_name: (*username).into(),
+                password_hash: hash.clone(),
+                role: *role,
+                scope: *scope,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+const BOUNDARY: &str = "posbon-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body: text parts, then the file part (if any).
+pub fn multipart(texts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (name, value) in texts {
+        b.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        b.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        b.extend_from_slice(bytes);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    b
+}
+
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
 }
