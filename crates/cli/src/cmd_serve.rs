@@ -145,7 +145,20 @@ pub fn serve(a: &ServeArgs) -> Result<()> {
             let (s, c) = crate::cameras::start_workers(&store, &a.data_dir, &a.engine).await?;
             (Some(s), c)
         };
-        let state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
+        let mut state = server::AppState::new(store.clone(), &config)?.with_cameras(control);
+        // Photos attached to incidents are blurred with the cameras' face model; without it
+        // the server refuses photos rather than keep them as sent.
+        let photo_engine = workers::OnnxEngine::new(&a.data_dir, a.engine.infer_config());
+        match workers::Engine::faces(&photo_engine) {
+            Ok(f) => {
+                state = state.with_photos(std::sync::Arc::new(crate::photos::FacePhotos(
+                    workers::photo::Photos::new(f),
+                )));
+            }
+            Err(e) => {
+                tracing::warn!(target: "posbon", error = %e, "photos cannot be attached to incidents: the face model did not load");
+            }
+        }
         server::fraud::load_threats(&store, &state.threats).await?;
         if let Some(n) = a.synthetic_threats {
             let t = std::time::Instant::now();

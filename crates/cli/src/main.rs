@@ -17,6 +17,7 @@ mod cmd_retention;
 mod cmd_serve;
 mod cmd_track;
 mod detector;
+mod photos;
 
 #[derive(Parser, Debug)]
 #[command(

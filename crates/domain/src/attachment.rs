@@ -35,6 +35,12 @@ const MP4_BRANDS: &[&[u8; 4]] = &[
 ];
 
 impl MediaType {
+    /// Videos are told apart so they can be refused with their own reason: their faces are not
+    /// blurred yet, so they are not accepted ([`MediaType::allowed`] leaves them out).
+    pub fn is_video(self) -> bool {
+        matches!(self, MediaType::Mp4 | MediaType::QuickTime)
+    }
+
     /// The kind of `bytes`, from their first bytes alone; `None` for anything not accepted
     /// (executables, HTML, SVG, archives, office files, images other than JPEG and PNG, ...).
     pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
@@ -65,6 +71,7 @@ impl MediaType {
     pub fn allowed() -> String {
         MediaType::ALL
             .iter()
+            .filter(|m| !m.is_video())
             .map(|m| m.as_str())
             .collect::<Vec<_>>()
             .join(", ")
@@ -121,6 +128,19 @@ pub fn clean_file_name(raw: &str) -> String {
     }
 }
 
+/// How a photo was redacted before it was stored: what is stored and shown is the photo with
+/// its faces blurred (and nothing of the file but its pixels); the original is kept only sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRedaction {
+    /// Faces found and blurred.
+    pub faces_blurred: u32,
+    /// Of the file as sent, lowercase hex.
+    pub original_sha256: String,
+    /// The original was sealed with the evidence key and kept beside the redacted photo; false
+    /// when the server has no evidence key (then only the redacted photo exists).
+    pub original_sealed: bool,
+}
+
 /// A file attached to an incident, as stored. The file itself lies under the server's data
 /// folder at `stored_path`, named by its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +159,8 @@ pub struct Attachment {
     pub stored_path: String,
     pub uploaded_by: UserId,
     pub uploaded_at: Timestamp,
+    /// For photos: how they were redacted (`size` and `sha256` are the redacted photo's).
+    pub redaction: Option<PhotoRedaction>,
 }
 
 /// What it takes to record an attachment whose file is already stored.
@@ -151,6 +173,7 @@ pub struct NewAttachment {
     pub sha256: String,
     pub stored_path: String,
     pub uploaded_by: UserId,
+    pub redaction: Option<PhotoRedaction>,
 }
 
 impl NewAttachment {
@@ -245,6 +268,10 @@ mod tests {
         }
         let allowed = MediaType::allowed();
         assert!(allowed.contains("image/jpeg") && allowed.contains("text/plain"));
+        assert!(
+            !allowed.contains("video"),
+            "videos are told apart, not accepted"
+        );
     }
 
     #[test]
@@ -274,6 +301,7 @@ mod tests {
             sha256: "ab".repeat(32),
             stored_path: format!("attachments/incident-1/{}", "ab".repeat(32)),
             uploaded_by: UserId(1),
+            redaction: None,
         };
         assert!(ok.validate().is_ok());
         for bad in [

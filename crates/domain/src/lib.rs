@@ -30,7 +30,7 @@ pub mod review;
 pub mod time;
 
 pub use access::{Actor, NewUser, Role, Scope, User, UserId};
-pub use attachment::{Attachment, AttachmentId, MediaType, NewAttachment};
+pub use attachment::{Attachment, AttachmentId, MediaType, NewAttachment, PhotoRedaction};
 pub use audit::{
     AuditEntry, AuditRecord, BreakReason, ChainBreak, ChainHead, ChainSummary, ChainVerifier, Hash,
     verify_chain,

@@ -3,8 +3,16 @@
 //! - Upload: `POST /api/incidents/{id}/attachments`, `multipart/form-data` with one part named
 //!   `file` (its filename is kept, cleaned, for display), by the roles that record incidents,
 //!   for an incident within their scope. The kind is told from the first bytes (JPEG, PNG, PDF,
-//!   MP4, QuickTime, plain text); anything else is 415. At most [`MAX_ATTACHMENT_BYTES`] (413);
-//!   an empty file is 400; the same content twice on one incident is 409.
+//!   plain text); anything else is 415, and so are videos, whose faces posbon cannot blur yet.
+//!   At most [`MAX_ATTACHMENT_BYTES`] (413); an empty file is 400; the same content twice on
+//!   one incident is 409.
+//! - Photos are redacted before they are stored, like camera evidence: the [`PhotoRedactor`]
+//!   (`posbon serve` plugs in the cameras' face model) blurs every face and writes a new JPEG
+//!   (dropping EXIF: the device, often the place). Only that is stored and shown. The original
+//!   is sealed with the evidence key beside it (`<sha256>.original`), or not kept at all when
+//!   the server has no key; its SHA-256 and the number of faces are recorded with the row. A
+//!   server without a redactor refuses photos (503) rather than store them as sent. See
+//!   docs/design/022-photo-attachments.md.
 //! - The file goes to `<data dir>/attachments/incident-N/<sha256>`: written to a temporary file in
 //!   that folder, synced, renamed into place, the folder synced; then the row and its audit entry
 //!   (`incident.attachment_add`, with the size and SHA-256) in one transaction. If the row cannot
@@ -25,7 +33,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, Heade
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::attachment::clean_file_name;
-use domain::{Attachment, AttachmentId, Incident, MediaType, NewAttachment};
+use domain::{Attachment, AttachmentId, Incident, MediaType, NewAttachment, PhotoRedaction};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -49,6 +57,25 @@ const MAX_TEXT_FIELDS: usize = 8;
 /// attached? write it, record it, or remove it again" must not interleave with another upload
 /// of the same content.
 static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A photo with its faces blurred, as a JPEG.
+pub struct RedactedPhoto {
+    pub jpeg: Vec<u8>,
+    pub faces: u32,
+}
+
+/// Why a photo could not be redacted.
+pub enum PhotoRedactionError {
+    /// The file is not a picture that can be read (the sender's to fix): 400.
+    Unreadable(String),
+    /// The face search failed (the server's): 500, nothing stored.
+    Failed(String),
+}
+
+/// Blurs the faces in a photo (JPEG or PNG) before it is stored. Runs on a blocking thread.
+pub trait PhotoRedactor: Send + Sync {
+    fn redact(&self, photo: &[u8]) -> Result<RedactedPhoto, PhotoRedactionError>;
+}
 
 /// A file as received.
 pub struct Upload {
@@ -202,12 +229,34 @@ pub async fn attach(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "this kind of file cannot be attached (it is told from the file's content, not its name)",
             format!(
-                "attach a photo, a document or a video as one of: {} (JPEG, PNG, PDF, MP4, MOV or UTF-8 text that is not HTML)",
+                "attach a photo or a document as one of: {} (JPEG, PNG, PDF or UTF-8 text that is not HTML)",
                 MediaType::allowed()
             ),
         )
     })?;
-    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    let file_name = clean_file_name(&upload.name);
+    let (bytes, media_type, file_name, original) = match media_type {
+        m if m.is_video() => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "videos cannot be attached: posbon shows nothing with faces it has not blurred, \
+                 and it does not blur faces in uploaded videos yet",
+                "attach still photos taken from the video (their faces are blurred), and keep \
+                 the video itself with the case file",
+            ));
+        }
+        MediaType::Jpeg | MediaType::Png => {
+            let redacted = redact_photo(state, upload.bytes.clone()).await?;
+            (
+                redacted.jpeg,
+                MediaType::Jpeg,
+                as_jpeg_name(&file_name),
+                Some((upload.bytes, redacted.faces)),
+            )
+        }
+        other => (upload.bytes, other, file_name, None),
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
     let rel = relative_path(incident, &sha256);
     let _one_at_a_time = WRITES.lock().await;
     if let Some(same) = state
@@ -224,32 +273,116 @@ pub async fn attach(
             "nothing to do: the file is attached once",
         ));
     }
-    let size = upload.bytes.len() as i64;
+    let size = bytes.len() as i64;
     let full = state.data_dir.join(&rel);
-    let created = {
+    // The sealed original, where the server holds the evidence key.
+    let sealed = match (&original, &state.evidence_key) {
+        (Some((plain, _)), Some(key)) => {
+            // The seal is bound to the file's base name, as camera originals' are.
+            let sealed = key
+                .seal(&format!("{sha256}.original"), plain)
+                .map_err(|e| ApiError::internal("seal the original photo", &e))?;
+            Some((state.data_dir.join(format!("{rel}.original")), sealed))
+        }
+        _ => None,
+    };
+    let redaction = original.as_ref().map(|(plain, faces)| PhotoRedaction {
+        faces_blurred: *faces,
+        original_sha256: hex::encode(Sha256::digest(plain)),
+        original_sealed: sealed.is_some(),
+    });
+    let written = {
         let full = full.clone();
         let sha = sha256.clone();
-        tokio::task::spawn_blocking(move || write_file(&full, &sha, &upload.bytes))
-            .await
-            .map_err(|e| ApiError::internal("store the attachment", &e))?
-            .map_err(|e| ApiError::internal("store the attachment", &e))?
+        let sealed = sealed.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<PathBuf>> {
+            let mut created = Vec::new();
+            if let Some((path, bytes)) = &sealed {
+                let sealed_sha = hex::encode(Sha256::digest(bytes));
+                if write_file(path, &sealed_sha, bytes)? {
+                    created.push(path.clone());
+                }
+            }
+            match write_file(&full, &sha, &bytes) {
+                Ok(true) => created.push(full),
+                Ok(false) => {}
+                Err(e) => {
+                    for p in &created {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    return Err(e);
+                }
+            }
+            Ok(created)
+        })
+        .await
+        .map_err(|e| ApiError::internal("store the attachment", &e))?
+        .map_err(|e| ApiError::internal("store the attachment", &e))?
     };
     let n = NewAttachment {
         incident: incident.id,
-        file_name: clean_file_name(&upload.name),
+        file_name,
         media_type,
         size,
         sha256,
         stored_path: rel,
         uploaded_by: me.user.id,
+        redaction,
     };
     match state.store.add_attachment(&n).await {
         Ok(a) => Ok(a),
         Err(e) => {
-            if created && let Err(rm) = std::fs::remove_file(&full) {
-                tracing::error!(path = %full.display(), error = %rm, "could not remove an attachment file whose row was not written");
+            for path in written {
+                if let Err(rm) = std::fs::remove_file(&path) {
+                    tracing::error!(path = %path.display(), error = %rm, "could not remove an attachment file whose row was not written");
+                }
             }
             Err(e.into())
+        }
+    }
+}
+
+/// The photo's name once it is a JPEG: `scan.png` becomes `scan.jpg`.
+fn as_jpeg_name(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if ext.eq_ignore_ascii_case("png") && !stem.is_empty() => {
+            format!("{stem}.jpg")
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// Runs the server's photo redactor on `photo` on a blocking thread; 503 when the server has
+/// none (a photo is never stored as sent), 400 for a file that is no readable picture.
+async fn redact_photo(state: &AppState, photo: Vec<u8>) -> ApiResult<RedactedPhoto> {
+    let Some(r) = state.photos.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this server cannot blur faces in photos, so it does not accept them",
+            "run the server with `posbon serve`, which loads the face model (fetch it first \
+             with `posbon assets fetch`)",
+        ));
+    };
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || r.redact(&photo))
+        .await
+        .map_err(|e| ApiError::internal("blur the faces in the photo", &e))?;
+    match out {
+        Ok(p) => {
+            tracing::info!(
+                faces = p.faces,
+                ms = started.elapsed().as_millis() as u64,
+                "photo attachment redacted"
+            );
+            Ok(p)
+        }
+        Err(PhotoRedactionError::Unreadable(m)) => Err(ApiError::bad_request(
+            format!("the photo cannot be read: {m}"),
+            "send the photo again as a JPEG or PNG file; if it opens on your device, export it \
+             as JPEG first",
+        )),
+        Err(PhotoRedactionError::Failed(m)) => {
+            Err(ApiError::internal("blur the faces in the photo", &m))
         }
     }
 }
@@ -446,7 +579,7 @@ pub fn openapi_paths() -> Vec<(&'static str, Value)> {
     let upload_body = json!({ "required": true, "content": { "multipart/form-data": { "schema": {
         "type": "object", "required": [FILE_FIELD], "additionalProperties": false,
         "properties": { FILE_FIELD: { "type": "string", "format": "binary", "description": "the file, with its filename" } } } } } });
-    let attachment = json!({ "type": "object", "description": "id, incident, file_name (cleaned for display), media_type, size (bytes), sha256, uploaded_by, uploaded_at, url (where to download it)" });
+    let attachment = json!({ "type": "object", "description": "id, incident, file_name (cleaned for display), media_type, size (bytes), sha256, uploaded_by, uploaded_at, redaction (photos: faces_blurred, original_sha256, original_sealed; size and sha256 are then the redacted JPEG's), url (where to download it)" });
     vec![
         (
             "/api/incidents/{id}/attachments",
@@ -456,9 +589,10 @@ pub fn openapi_paths() -> Vec<(&'static str, Value)> {
                         "404": err("no such incident within the caller's scope") }), false)),
                     vec![id_param("incident")], None),
                 "post": secured(op("Attach a file to an incident",
-                    &format!("multipart/form-data with one part named file. Its kind is told from its first bytes: {} (JPEG, PNG, PDF, MP4, MOV, UTF-8 text that is not HTML). At most {MAX_ATTACHMENT_BYTES} bytes. Stored under the data folder as attachments/incident-N/SHA256. Roles: admin, operator, inspector, within their scope. Audited (incident.attachment_add, with the size and SHA-256).", MediaType::allowed()),
+                    &format!("multipart/form-data with one part named file. Its kind is told from its first bytes: JPEG, PNG, PDF or UTF-8 text that is not HTML; videos ({}) are refused (415) until their faces can be blurred. Photos are stored with every face blurred, as a new JPEG without EXIF; the original is kept only sealed with the evidence key (or not at all without one). At most {MAX_ATTACHMENT_BYTES} bytes. Stored under the data folder as attachments/incident-N/SHA256. Roles: admin, operator, inspector, within their scope. Audited (incident.attachment_add, with the size and SHA-256).", "video/mp4, video/quicktime"),
                     authed(json!({ "201": ok_json("the attachment", attachment),
-                        "400": err("an empty file, no part named file, or a malformed body"),
+                        "400": err("an empty file, a photo that cannot be read, no part named file, or a malformed body"),
+                        "503": err("the server has no face model to blur photos with"),
                         "404": err("no such incident within the caller's scope"),
                         "409": err("the incident already has this file"),
                         "413": err("the file is larger than the limit"),
@@ -469,7 +603,7 @@ pub fn openapi_paths() -> Vec<(&'static str, Value)> {
         (
             "/api/incidents/{id}/attachments/{aid}",
             json!({ "get": secured(op("Download an attachment",
-                "The file as attached, with its media type, as a download (Content-Disposition: attachment; nosniff). Checked against its SHA-256 first. Roles: admin, operator, inspector, analyst, within their scope. Each download is audited (attachment.view).",
+                "The file as stored (for a photo: with its faces blurred), with its media type, as a download (Content-Disposition: attachment; nosniff). Checked against its SHA-256 first. Roles: admin, operator, inspector, analyst, within their scope. Each download is audited (attachment.view).",
                 authed(json!({ "200": { "description": "the file", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
                     "404": err("no such incident or attachment within the caller's scope") }), false)),
                 vec![id_param("incident"), aid], None) }),
@@ -531,6 +665,7 @@ mod tests {
             stored_path: p.into(),
             uploaded_by: domain::UserId(1),
             uploaded_at: domain::Timestamp::UNIX_EPOCH,
+            redaction: None,
         };
         let d = Path::new("/data");
         assert_eq!(

@@ -128,6 +128,9 @@ pub struct AppState {
     pub threats: Arc<threat::Threats>,
     /// The banks' payee check: its keys in memory and its counters.
     pub payee: Arc<payee::Payee>,
+    /// Blurs faces in photos before they are attached (`posbon serve` plugs in the face
+    /// model); `None`: photos are refused.
+    pub photos: Option<Arc<dyn attachments::PhotoRedactor>>,
 }
 
 impl AppState {
@@ -151,7 +154,14 @@ impl AppState {
                 None => cyber::CardKey::random().map_err(|e| anyhow::anyhow!("{e}"))?,
             })),
             payee: Arc::default(),
+            photos: None,
         })
+    }
+
+    /// The same state with `r` blurring faces in attached photos.
+    pub fn with_photos(mut self, r: Arc<dyn attachments::PhotoRedactor>) -> AppState {
+        self.photos = Some(r);
+        self
     }
 
     /// The same state with `control` running the cameras.

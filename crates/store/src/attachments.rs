@@ -3,7 +3,9 @@
 //! (`incident.attachment_add`) in the same transaction as the row.
 use std::collections::HashMap;
 
-use domain::{Actor, Attachment, AttachmentId, IncidentId, MediaType, NewAttachment, UserId};
+use domain::{
+    Actor, Attachment, AttachmentId, IncidentId, MediaType, NewAttachment, PhotoRedaction, UserId,
+};
 use serde_json::json;
 
 use crate::Store;
@@ -16,7 +18,8 @@ macro_rules! select_attachments {
     ($rest:literal) => {
         concat!(
             "SELECT id, incident_id, file_name, media_type, size_bytes, sha256, stored_path, ",
-            "uploaded_by, uploaded_at FROM incident_attachments ",
+            "uploaded_by, uploaded_at, faces_blurred, original_sha256, original_sealed ",
+            "FROM incident_attachments ",
             $rest
         )
     };
@@ -61,8 +64,9 @@ impl Store {
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO incident_attachments (incident_id, file_name, media_type, size_bytes, \
-                 sha256, stored_path, uploaded_by, uploaded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 sha256, stored_path, uploaded_by, uploaded_at, faces_blurred, original_sha256, \
+                 original_sealed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(n.incident.0)
             .bind(&n.file_name)
@@ -72,6 +76,9 @@ impl Store {
             .bind(&n.stored_path)
             .bind(n.uploaded_by.0)
             .bind(DbTs(now))
+            .bind(n.redaction.as_ref().map(|r| i64::from(r.faces_blurred)))
+            .bind(n.redaction.as_ref().map(|r| r.original_sha256.clone()))
+            .bind(n.redaction.as_ref().map(|r| r.original_sealed))
             .fetch_one(&mut *tx)
             .await
             .map_err(db("record the attachment"))?;
@@ -86,6 +93,7 @@ impl Store {
                     "media_type": n.media_type.as_str(),
                     "size": n.size,
                     "sha256": n.sha256,
+                    "redaction": n.redaction,
                 }),
             )
             .await?;
@@ -101,6 +109,7 @@ impl Store {
             stored_path: n.stored_path.clone(),
             uploaded_by: n.uploaded_by,
             uploaded_at: now,
+            redaction: n.redaction.clone(),
         })
     }
 
@@ -189,5 +198,13 @@ fn attachment_from_row(r: &impl RowExt) -> Result<Attachment> {
         stored_path: r.text("stored_path")?,
         uploaded_by: UserId(r.i64("uploaded_by")?),
         uploaded_at: r.ts("uploaded_at")?,
+        redaction: match (r.opt_i64("faces_blurred")?, r.opt_text("original_sha256")?) {
+            (Some(faces), Some(original_sha256)) => Some(PhotoRedaction {
+                faces_blurred: u32::try_from(faces).unwrap_or(u32::MAX),
+                original_sha256,
+                original_sealed: r.boolean("original_sealed")?,
+            }),
+            _ => None,
+        },
     })
 }

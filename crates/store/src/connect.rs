@@ -63,6 +63,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bank_keys",
         include_str!("../migrations/sqlite/0009_bank_keys.sql"),
     ),
+    (
+        10,
+        "photo_redaction",
+        include_str!("../migrations/sqlite/0010_photo_redaction.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -109,6 +114,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "bank_keys",
         include_str!("../migrations/postgres/0009_bank_keys.sql"),
+    ),
+    (
+        10,
+        "photo_redaction",
+        include_str!("../migrations/postgres/0010_photo_redaction.sql"),
     ),
 ];
 

@@ -18,6 +18,7 @@
 
 mod engine;
 mod health;
+pub mod photo;
 mod source;
 mod worker;
 

@@ -27,6 +27,22 @@ fn size(bytes: i64) -> String {
     }
 }
 
+/// How a photo was redacted, as the list shows it.
+fn redaction_note(a: &domain::Attachment) -> String {
+    match &a.redaction {
+        None => String::new(),
+        Some(r) => format!(
+            " · faces blurred: {}{}",
+            r.faces_blurred,
+            if r.original_sealed {
+                " (original sealed)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
 /// The attachments section of incident `i`'s page.
 pub(super) async fn section(
     state: &AppState,
@@ -43,7 +59,7 @@ pub(super) async fn section(
         body.raw("<table class=\"list\" id=\"attachment-list\"><thead><tr><th>File</th><th>Type</th><th>Size</th><th>SHA-256</th><th>Attached by</th><th>When</th></tr></thead><tbody>");
         for a in &list {
             html!(body; "<tr><td><a href=\"/api/incidents/" {i.id} "/attachments/" {a.id} "\" download>" {a.file_name}
-                "</a></td><td>" {a.media_type} "</td><td>" {size(a.size)} "</td><td><code title=\"" {a.sha256} "\">"
+                "</a></td><td>" {a.media_type} {redaction_note(a)} "</td><td>" {size(a.size)} "</td><td><code title=\"" {a.sha256} "\">"
                 {a.sha256.get(..12).unwrap_or(&a.sha256)} "…</code></td><td>" {user_name(a.uploaded_by)}
                 "</td><td>" {when(a.uploaded_at)} "</td></tr>");
         }
@@ -55,8 +71,9 @@ pub(super) async fn section(
         // The browser's file chooser offers the kinds the server takes (it checks the content).
         let accept: Vec<&str> = MediaType::ALL
             .iter()
+            .filter(|m| !m.is_video())
             .map(|m| m.as_str())
-            .chain([".jpg", ".jpeg", ".png", ".pdf", ".mp4", ".mov", ".txt"])
+            .chain([".jpg", ".jpeg", ".png", ".pdf", ".txt"])
             .collect();
         html!(body; "<form method=\"post\" action=\"/console/incidents/" {i.id} "/attachments\" enctype=\"multipart/form-data\" class=\"grid-form\" id=\"attach-form\">"
             [v.csrf_field()]
