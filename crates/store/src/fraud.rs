@@ -13,10 +13,13 @@ use crate::Store;
 use crate::audit::AuditConn;
 use crate::codec::{DbTs, RowExt, word};
 use crate::error::{Error, Result, db};
-use crate::incidents::IncidentConn;
-use crate::reports::{Decision, Moderated, ModerationConn, ReportFilter, ReportTable};
+use crate::reports::{Moderated, ReportFilter, ReportTable};
 
 const FRAUD_REPORTS: ReportTable = ReportTable {
+    lock_status_pg: "SELECT status FROM fraud_reports WHERE id = $1 FOR UPDATE",
+    lock_status_sqlite: "SELECT status FROM fraud_reports WHERE id = $1",
+    what: "fraud report",
+    op: "moderate the fraud report",
     update: "UPDATE fraud_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
              moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
     action: "fraud.moderate",
@@ -346,68 +349,32 @@ impl Store {
         note: &str,
         moderator: UserId,
     ) -> Result<FraudModerated> {
-        crate::reports::check_moderation_note(note)?;
         let report = self.get_fraud_report(id).await?.ok_or(Error::NotFound {
             what: "fraud report",
             id: id.0,
         })?;
-        let now = self.now();
-        let actor = Actor::User(moderator).to_string();
-        let incident_id = write_tx!(self, audit = true, |tx, pg| {
-            // Read the status again under the write lock: it decides what may happen.
-            let from: String = sqlx::query_scalar(if pg {
-                "SELECT status FROM fraud_reports WHERE id = $1 FOR UPDATE"
-            } else {
-                "SELECT status FROM fraud_reports WHERE id = $1"
-            })
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("read the fraud report"))?;
-            let from: ReportStatus = word("report status", &from)?;
-            let to = m.apply(from).map_err(|e| Error::Conflict {
-                op: "moderate the fraud report",
-                message: e.to_string(),
-            })?;
-            let accepted = match m {
-                Moderation::Review | Moderation::Reject(_) => None,
-                Moderation::Accept { category, mahalla } => {
-                    let category = incident_category(*category)?;
-                    let mahalla = mahalla.unwrap_or(report.mahalla);
-                    let n = NewIncident {
-                        category,
+        let incident_id = self
+            .moderate_in(
+                &FRAUD_REPORTS,
+                id.0,
+                m,
+                note,
+                moderator,
+                report.submitted_at,
+                |category, mahalla| {
+                    Ok(NewIncident {
+                        category: incident_category(category)?,
                         source: Source::Public,
                         occurred_at: report.occurred_at,
-                        mahalla,
+                        mahalla: mahalla.unwrap_or(report.mahalla),
                         point: None,
                         affected: Default::default(),
                         narrative: report.incident_narrative(),
                         event: None,
-                    };
-                    n.validate()?;
-                    let iid = tx
-                        .insert_incident(&n, &actor, report.submitted_at, now)
-                        .await?;
-                    Some((iid, category, mahalla))
-                }
-            };
-            tx.record_decision(
-                &FRAUD_REPORTS,
-                &Decision {
-                    id: id.0,
-                    m,
-                    note,
-                    moderator,
-                    actor: &actor,
-                    now,
-                    from,
-                    to,
-                    accepted,
+                    })
                 },
             )
             .await?;
-            accepted.map(|a| a.0)
-        });
         let report = self.get_fraud_report(id).await?.ok_or(Error::NotFound {
             what: "fraud report",
             id: id.0,

@@ -91,17 +91,27 @@ impl ReportFilter {
     }
 }
 
-/// Where a kind of report is moderated: its row's update (`$1` status, `$2` reject reason, `$3`
-/// moderator, `$4` note, `$5` incident, `$6` time, `$7` id) and its audit words.
+/// Where a kind of report is moderated: its row's status read under the write lock (`$1` id;
+/// `FOR UPDATE` on PostgreSQL), its row's update (`$1` status, `$2` reject reason, `$3`
+/// moderator, `$4` note, `$5` incident, `$6` time, `$7` id), what it is called in errors and
+/// its audit words.
 pub(crate) struct ReportTable {
+    pub lock_status_pg: &'static str,
+    pub lock_status_sqlite: &'static str,
     pub update: &'static str,
+    pub what: &'static str,
+    pub op: &'static str,
     pub action: &'static str,
     pub target: &'static str,
 }
 
 const CITIZEN_REPORTS: ReportTable = ReportTable {
+    lock_status_pg: "SELECT status FROM citizen_reports WHERE id = $1 FOR UPDATE",
+    lock_status_sqlite: "SELECT status FROM citizen_reports WHERE id = $1",
     update: "UPDATE citizen_reports SET status = $1, reject_reason = $2, moderator_id = $3, \
              moderation_note = $4, incident_id = $5, updated_at = $6 WHERE id = $7",
+    what: "report",
+    op: "moderate the report",
     action: "report.moderate",
     target: "report",
 };
@@ -336,32 +346,19 @@ impl Store {
         note: &str,
         moderator: UserId,
     ) -> Result<Moderated> {
-        check_moderation_note(note)?;
-        let now = self.now();
-        let actor = Actor::User(moderator).to_string();
-        let incident_id = write_tx!(self, audit = true, |tx, pg| {
-            let row = sqlx::query(if pg {
-                select_reports!("WHERE r.id = $1 FOR UPDATE")
-            } else {
-                select_reports!("WHERE r.id = $1")
-            })
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("read the report"))?
-            .ok_or(Error::NotFound {
-                what: "report",
-                id: id.0,
-            })?;
-            let report = report_from_row(&row)?;
-            let from = report.status;
-            let to = m.apply(from).map_err(|e| Error::Conflict {
-                op: "moderate the report",
-                message: e.to_string(),
-            })?;
-            let accepted = match m {
-                Moderation::Review | Moderation::Reject(_) => None,
-                Moderation::Accept { category, mahalla } => {
+        let report = self.get_report(id).await?.ok_or(Error::NotFound {
+            what: "report",
+            id: id.0,
+        })?;
+        let incident_id = self
+            .moderate_in(
+                &CITIZEN_REPORTS,
+                id.0,
+                m,
+                note,
+                moderator,
+                report.submitted_at,
+                |category, mahalla| {
                     let mahalla = mahalla.or(report.mahalla).ok_or_else(|| {
                         Error::Invalid(DomainError::Invalid {
                             what: "acceptance",
@@ -369,9 +366,8 @@ impl Store {
                                 .into(),
                         })
                     })?;
-                    let category = category.unwrap_or(report.category);
-                    let n = NewIncident {
-                        category,
+                    Ok(NewIncident {
+                        category: category.unwrap_or(report.category),
                         source: Source::Public,
                         occurred_at: report.occurred_at,
                         mahalla,
@@ -379,18 +375,74 @@ impl Store {
                         affected: report.affected,
                         narrative: report.narrative.clone(),
                         event: None,
-                    };
+                    })
+                },
+            )
+            .await?;
+        let report = self.get_report(id).await?.ok_or(Error::NotFound {
+            what: "report",
+            id: id.0,
+        })?;
+        let incident = match incident_id {
+            Some(i) => self.get_incident(IncidentId(i)).await?,
+            None => None,
+        };
+        Ok(Moderated { report, incident })
+    }
+}
+
+impl Store {
+    /// Moderates report `id` of `table` in one write transaction: its status read again under
+    /// the write lock decides the move ([`Moderation::apply`]); an acceptance records the
+    /// incident `accept` makes from the moderator's category and mahalla (each if given),
+    /// received when the report was (`submitted_at`) and created by the moderator; then the
+    /// decision is written (the row and the audit entry). Returns the incident's id.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn moderate_in(
+        &self,
+        table: &ReportTable,
+        id: i64,
+        m: &Moderation,
+        note: &str,
+        moderator: UserId,
+        submitted_at: Timestamp,
+        accept: impl Fn(Option<Category>, Option<MahallaId>) -> Result<NewIncident>,
+    ) -> Result<Option<i64>> {
+        check_moderation_note(note)?;
+        let now = self.now();
+        let actor = Actor::User(moderator).to_string();
+        Ok(write_tx!(self, audit = true, |tx, pg| {
+            let from: String = sqlx::query_scalar(if pg {
+                table.lock_status_pg
+            } else {
+                table.lock_status_sqlite
+            })
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("read the report's status"))?
+            .ok_or(Error::NotFound {
+                what: table.what,
+                id,
+            })?;
+            let from: ReportStatus = word("report status", &from)?;
+            let to = m.apply(from).map_err(|e| Error::Conflict {
+                op: table.op,
+                message: e.to_string(),
+            })?;
+            let accepted = match m {
+                Moderation::Review | Moderation::Reject(_) => None,
+                Moderation::Accept { category, mahalla } => {
+                    let n = accept(*category, *mahalla)?;
                     n.validate()?;
-                    let iid = tx
-                        .insert_incident(&n, &actor, report.submitted_at, now)
-                        .await?;
-                    Some((iid, category, mahalla))
+                    let iid = tx.insert_incident(&n, &actor, submitted_at, now).await?;
+                    Some((iid, n.category, n.mahalla))
                 }
             };
             tx.record_decision(
-                &CITIZEN_REPORTS,
+                table,
                 &Decision {
-                    id: id.0,
+                    id,
                     m,
                     note,
                     moderator,
@@ -403,16 +455,7 @@ impl Store {
             )
             .await?;
             accepted.map(|a| a.0)
-        });
-        let report = self.get_report(id).await?.ok_or(Error::NotFound {
-            what: "report",
-            id: id.0,
-        })?;
-        let incident = match incident_id {
-            Some(i) => self.get_incident(IncidentId(i)).await?,
-            None => None,
-        };
-        Ok(Moderated { report, incident })
+        }))
     }
 }
 
