@@ -3,6 +3,10 @@
 //! camera evidence, written back as a JPEG. Writing it anew also drops what the file carried
 //! besides its pixels (EXIF: the phone, the owner's name, often the place the photo was taken).
 //!
+//! A JPEG's EXIF orientation (how a phone held upright tags a picture stored sideways) is
+//! applied to the pixels first, since the tag does not survive: the stored photo stands as the
+//! sender saw it.
+//!
 //! Faces are searched at a scale that suits the picture: small pictures (CCTV stills, up to
 //! [`SMALL_SIDE`] px on their longer side) are enlarged two times, as camera frames are, so
 //! faces of 8-10 px are found; large photos are searched at most [`SEARCH_SIDE`] px on their
@@ -86,6 +90,90 @@ fn check_size(w: u32, h: u32) -> Result<(), PhotoError> {
     Ok(())
 }
 
+/// The EXIF orientation (1 to 8) a JPEG's APP1 segment gives, if any.
+pub fn exif_orientation(jpeg: &[u8]) -> Option<u16> {
+    let mut i = 2; // after SOI
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
+        let marker = jpeg[i + 1];
+        if marker == 0xDA || marker == 0xD9 {
+            return None; // image data: no more metadata
+        }
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        let seg = jpeg.get(i + 4..i + 2 + len)?;
+        if marker == 0xE1 && seg.starts_with(b"Exif\0\0") {
+            return tiff_orientation(&seg[6..]);
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// Tag 0x0112 of IFD0 of a TIFF header.
+fn tiff_orientation(t: &[u8]) -> Option<u16> {
+    let be = match t.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |o: usize| -> Option<u16> {
+        let b = [*t.get(o)?, *t.get(o + 1)?];
+        Some(if be {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |o: usize| -> Option<u32> {
+        let b = [*t.get(o)?, *t.get(o + 1)?, *t.get(o + 2)?, *t.get(o + 3)?];
+        Some(if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    if u16_at(2)? != 42 {
+        return None;
+    }
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let n = usize::from(u16_at(ifd)?);
+    (0..n)
+        .map(|k| ifd + 2 + 12 * k)
+        .find(|&e| u16_at(e) == Some(0x0112))
+        .and_then(|e| u16_at(e + 8))
+        .filter(|o| (1..=8).contains(o))
+}
+
+/// `img` as a viewer shows it under EXIF orientation `o` (1: as stored).
+pub fn orient(img: Image, o: u16) -> Image {
+    if !(2..=8).contains(&o) {
+        return img;
+    }
+    let (w, h) = (img.width as usize, img.height as usize);
+    let (ow, oh) = if o >= 5 { (h, w) } else { (w, h) };
+    let mut data = vec![0u8; w * h * 3];
+    for y in 0..oh {
+        for x in 0..ow {
+            // The stored pixel that lands at (x, y).
+            let (sx, sy) = match o {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (y, h - 1 - x),
+                7 => (w - 1 - y, h - 1 - x),
+                _ => (w - 1 - y, x),
+            };
+            let (d, s) = ((y * ow + x) * 3, (sy * w + sx) * 3);
+            data[d..d + 3].copy_from_slice(&img.data[s..s + 3]);
+        }
+    }
+    Image {
+        width: ow as u32,
+        height: oh as u32,
+        data,
+    }
+}
+
 fn decode_jpeg(bytes: &[u8]) -> Result<Image, PhotoError> {
     let mut d = jpeg_decoder::Decoder::new(bytes);
     d.read_info().map_err(unreadable)?;
@@ -113,11 +201,12 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Image, PhotoError> {
     if data.len() != n * 3 {
         return Err(unreadable("the JPEG's pixel data is incomplete"));
     }
-    Ok(Image {
+    let img = Image {
         width: w,
         height: h,
         data,
-    })
+    };
+    Ok(orient(img, exif_orientation(bytes).unwrap_or(1)))
 }
 
 fn decode_png(bytes: &[u8]) -> Result<Image, PhotoError> {
@@ -288,6 +377,85 @@ mod tests {
             assert!(face < 20.0, "{what}: the face keeps its detail ({face})");
             assert!(away > 80.0, "{what}: the rest lost its detail ({away})");
         }
+    }
+
+    /// A JPEG of `img` carrying EXIF orientation `o` (big- or little-endian TIFF).
+    fn jpeg_with_orientation(img: &Image, o: u16, big_endian: bool) -> Vec<u8> {
+        let mut exif = b"Exif\0\0".to_vec();
+        type Put16 = fn(u16) -> [u8; 2];
+        type Put32 = fn(u32) -> [u8; 4];
+        let (w16, w32): (Put16, Put32) = if big_endian {
+            exif.extend_from_slice(b"MM");
+            (u16::to_be_bytes, u32::to_be_bytes)
+        } else {
+            exif.extend_from_slice(b"II");
+            (u16::to_le_bytes, u32::to_le_bytes)
+        };
+        exif.extend_from_slice(&w16(42));
+        exif.extend_from_slice(&w32(8));
+        exif.extend_from_slice(&w16(2)); // two entries: another tag first
+        for (tag, value) in [(0x010F_u16, 0_u16), (0x0112, o)] {
+            exif.extend_from_slice(&w16(tag));
+            exif.extend_from_slice(&w16(3)); // SHORT
+            exif.extend_from_slice(&w32(1));
+            exif.extend_from_slice(&w16(value));
+            exif.extend_from_slice(&[0, 0]);
+        }
+        exif.extend_from_slice(&w32(0));
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 95);
+        e.add_app_segment(1, &exif).unwrap();
+        e.encode(
+            &img.data,
+            img.width as u16,
+            img.height as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // 40 x 20, white with a black 10 x 10 block in the top-left corner.
+        let (w, h) = (40u32, 20u32);
+        let data = (0..h)
+            .flat_map(|y| (0..w).map(move |x| if x < 10 && y < 10 { 0 } else { 255 }))
+            .flat_map(|v| [v, v, v])
+            .collect();
+        let img = Image {
+            width: w,
+            height: h,
+            data,
+        };
+        let dark = |i: &Image, x: u32, y: u32| i.data[((y * i.width + x) * 3) as usize] < 60;
+        // Where the block's centre lands under each orientation, and the size.
+        for (o, size, at) in [
+            (1, (40, 20), (5, 5)),
+            (2, (40, 20), (34, 5)),
+            (3, (40, 20), (34, 14)),
+            (4, (40, 20), (5, 14)),
+            (5, (20, 40), (5, 5)),
+            (6, (20, 40), (14, 5)),
+            (7, (20, 40), (14, 34)),
+            (8, (20, 40), (5, 34)),
+        ] {
+            for be in [true, false] {
+                let jpeg = jpeg_with_orientation(&img, o, be);
+                assert_eq!(exif_orientation(&jpeg), Some(o));
+                let d = decode(&jpeg).unwrap();
+                assert_eq!((d.width, d.height), size, "orientation {o}");
+                assert!(dark(&d, at.0, at.1), "orientation {o}: block not at {at:?}");
+                let n = (0..d.height)
+                    .flat_map(|y| (0..d.width).map(move |x| (x, y)))
+                    .filter(|&(x, y)| dark(&d, x, y))
+                    .count();
+                assert!((80..=120).contains(&n), "orientation {o}: {n} dark pixels");
+            }
+        }
+        let plain = media::jpeg::encode_rgb(img.as_ref(), 90).unwrap();
+        assert_eq!(exif_orientation(&plain), None);
+        assert_eq!(exif_orientation(b"\xFF\xD8\xFF\xE1\x00"), None, "truncated");
     }
 
     #[test]
