@@ -79,7 +79,7 @@ pub(super) async fn section(
             [v.csrf_field()]
             "<label>File <input type=\"file\" name=\"" {FILE_FIELD} "\" required accept=\"" {accept.join(",")} "\"></label>"
             "<button type=\"submit\">Attach</button></form>"
-            "<p class=\"muted\">" {format!("JPEG, PNG, PDF, MP4, MOV or plain text, at most {} MiB; the kind is read from the file itself.", MAX_ATTACHMENT_BYTES >> 20)} "</p>");
+            "<p class=\"muted\">" {format!("JPEG, PNG, PDF or plain text, at most {} MiB; the kind is read from the file itself. Faces in photos are blurred before they are stored; videos are not taken yet.", MAX_ATTACHMENT_BYTES >> 20)} "</p>");
     }
     body.raw("</section>");
     Ok(body)
