@@ -21,6 +21,8 @@
 //!   incidents, within their scope (404 outside it, as for a missing incident). Each download is
 //!   checked against its SHA-256 and audited (`attachment.view`) before a byte is sent, and is
 //!   served as a download (`Content-Disposition: attachment`, `nosniff`, a sandboxing policy).
+//! - A photo attached before photos were redacted (no redaction recorded) is never served: 403
+//!   asking for it to be attached again.
 //! - Retention never touches attachments: it deletes only events that no incident names and
 //!   files under `evidence/`; incidents are never deleted.
 use std::io::Write;
@@ -520,6 +522,16 @@ pub async fn download(
         .get_attachment(incident.id, aid)
         .await?
         .ok_or_else(|| ApiError::not_found("attachment", aid))?;
+    if matches!(a.media_type, MediaType::Jpeg | MediaType::Png) && a.redaction.is_none() {
+        // Attached before photos were redacted (schema 10): stored as sent, so never shown.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "attachment {aid} is a photo stored before posbon blurred faces in photos, so it is not shown"
+            ),
+            "attach the photo again: it will be stored with its faces blurred",
+        ));
+    }
     let Some(path) = stored_file(&state.data_dir, &a) else {
         tracing::error!(attachment = %aid, path = %a.stored_path.escape_debug(), "an attachment's stored path is not under attachments/");
         return Err(ApiError::internal(

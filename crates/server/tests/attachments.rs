@@ -407,13 +407,45 @@ async fn photos_keep_only_a_sealed_original_and_need_a_redactor(db: &TestDb) {
     upload(&a, other, "gate.png", &png).await.expect_error(503);
     assert!(stored_files(data.path()).is_empty());
     upload(&a, other, "scan.pdf", &pdf()).await.expect(201);
-    assert!(
+    assert_eq!(
         f.store
             .list_attachments(IncidentId(other))
             .await
             .unwrap()
-            .len()
-            == 1
+            .len(),
+        1
+    );
+
+    // A photo stored before photos were redacted (no redaction recorded) is never served.
+    let legacy = scene::jpeg();
+    let sha = sha256(&legacy);
+    let rel = format!("attachments/incident-{other}/{sha}");
+    std::fs::create_dir_all(data.path().join(format!("attachments/incident-{other}"))).unwrap();
+    std::fs::write(data.path().join(&rel), &legacy).unwrap();
+    let old = f
+        .store
+        .add_attachment(&domain::NewAttachment {
+            incident: IncidentId(other),
+            file_name: "old.jpg".into(),
+            media_type: domain::MediaType::Jpeg,
+            size: legacy.len() as i64,
+            sha256: sha,
+            stored_path: rel,
+            uploaded_by: domain::UserId(1),
+            redaction: None,
+        })
+        .await
+        .unwrap();
+    let e = a
+        .get(&format!("/api/incidents/{other}/attachments/{}", old.id))
+        .await
+        .expect_error(403);
+    assert!(
+        e["fix"]
+            .as_str()
+            .unwrap()
+            .contains("attach the photo again"),
+        "{e}"
     );
 }
 
