@@ -12,6 +12,7 @@ use crate::Store;
 use crate::audit::AuditConn;
 use crate::codec::{DbTs, RowExt, point, word};
 use crate::error::{Error, Result, db};
+use crate::patrols::{fetch_scoped, per_level};
 
 /// An incident as the analytics see it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,27 +27,16 @@ pub struct IncidentFact {
     pub affected: Affected,
 }
 
-/// `SELECT <fact columns> FROM incidents i <join and where> occurred_at in [$1, $2) ... LIMIT $3`;
+/// The incident facts per level of a scope: occurred in `[$1, $2)`, oldest first, at most `$3`;
 /// `$4` is the scope's place (none for the national scope).
-macro_rules! facts_in_scope {
-    ($join_and_where:literal) => {
-        concat!(
-            "SELECT i.id, i.occurred_at, i.mahalla_id, i.category, i.source, i.lon, i.lat, ",
-            "i.affected_minor, i.affected_youth, i.affected_woman FROM incidents i ",
-            $join_and_where,
-            "i.occurred_at >= $1 AND i.occurred_at < $2 ORDER BY i.occurred_at, i.id LIMIT $3"
-        )
-    };
-}
-
-const FACTS_NATIONAL: &str = facts_in_scope!("WHERE ");
-const FACTS_REGION: &str = facts_in_scope!(
-    "JOIN mahallas m ON m.id = i.mahalla_id JOIN districts d ON d.id = m.district_id \
-     WHERE d.region_id = $4 AND "
+const FACTS: [&str; 4] = per_level!(
+    "SELECT i.id, i.occurred_at, i.mahalla_id, i.category, i.source, i.lon, i.lat, \
+     i.affected_minor, i.affected_youth, i.affected_woman FROM incidents i",
+    "i.mahalla_id",
+    "$4",
+    "i.occurred_at >= $1 AND i.occurred_at < $2 ",
+    "ORDER BY i.occurred_at, i.id LIMIT $3"
 );
-const FACTS_DISTRICT: &str =
-    facts_in_scope!("JOIN mahallas m ON m.id = i.mahalla_id WHERE m.district_id = $4 AND ");
-const FACTS_MAHALLA: &str = facts_in_scope!("WHERE i.mahalla_id = $4 AND ");
 
 impl Store {
     /// The incidents within `scope` that occurred in `[from, to)`, oldest first, at most `limit`
@@ -58,41 +48,28 @@ impl Store {
         to: Timestamp,
         limit: u32,
     ) -> Result<Vec<IncidentFact>> {
-        let sql = match scope {
-            Scope::National => FACTS_NATIONAL,
-            Scope::Region(_) => FACTS_REGION,
-            Scope::District(_) => FACTS_DISTRICT,
-            Scope::Mahalla(_) => FACTS_MAHALLA,
-        };
-        with_pool!(self, |pool, _pg| {
-            let mut q = sqlx::query(sql)
-                .bind(DbTs(from))
-                .bind(DbTs(to))
-                .bind(i64::from(limit));
-            if let Some(place) = scope.place_id() {
-                q = q.bind(place);
-            }
-            q.fetch_all(pool)
-                .await
-                .map_err(db("read incidents for analysis"))?
-                .iter()
-                .map(|r| {
-                    Ok(IncidentFact {
-                        id: IncidentId(r.i64("id")?),
-                        occurred_at: r.ts("occurred_at")?,
-                        mahalla: MahallaId(r.i64("mahalla_id")?),
-                        category: word("incident category", &r.text("category")?)?,
-                        source: word("incident source", &r.text("source")?)?,
-                        point: point(r)?,
-                        affected: Affected {
-                            minor: r.boolean("affected_minor")?,
-                            youth: r.boolean("affected_youth")?,
-                            woman: r.boolean("affected_woman")?,
-                        },
-                    })
+        fetch_scoped!(
+            self,
+            FACTS,
+            scope,
+            [DbTs(from), DbTs(to), i64::from(limit)],
+            "read incidents for analysis",
+            |r| {
+                Ok(IncidentFact {
+                    id: IncidentId(r.i64("id")?),
+                    occurred_at: r.ts("occurred_at")?,
+                    mahalla: MahallaId(r.i64("mahalla_id")?),
+                    category: word("incident category", &r.text("category")?)?,
+                    source: word("incident source", &r.text("source")?)?,
+                    point: point(r)?,
+                    affected: Affected {
+                        minor: r.boolean("affected_minor")?,
+                        youth: r.boolean("affected_youth")?,
+                        woman: r.boolean("affected_woman")?,
+                    },
                 })
-                .collect()
-        })
+            }
+        )
     }
 
     /// How many incidents `actor` recorded (e.g. whether the demo's synthetic incidents are

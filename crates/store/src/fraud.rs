@@ -13,6 +13,7 @@ use crate::Store;
 use crate::audit::AuditConn;
 use crate::codec::{DbTs, RowExt, word};
 use crate::error::{Error, Result, db};
+use crate::patrols::{fetch_scoped, per_level};
 use crate::reports::{Moderated, ReportFilter, ReportTable};
 
 const FRAUD_REPORTS: ReportTable = ReportTable {
@@ -38,26 +39,15 @@ macro_rules! select_fraud {
     };
 }
 
-/// Oldest first, keyset-paged: `$1` the id to start after, `$2` the limit, `$3`/`$4` the
-/// statuses (both NULL for all), `$5` the scope's place.
-macro_rules! list_fraud {
-    ($join_and_where:literal) => {
-        select_fraud!(
-            $join_and_where,
-            "($3 IS NULL OR r.status = $3 OR r.status = $4) ",
-            "AND ($1 IS NULL OR r.id > $1) ORDER BY r.id LIMIT $2"
-        )
-    };
-}
-
-const LIST_NATIONAL: &str = list_fraud!("WHERE ");
-const LIST_REGION: &str = list_fraud!(
-    "JOIN mahallas m ON m.id = r.mahalla_id JOIN districts d ON d.id = m.district_id \
-     WHERE d.region_id = $5 AND "
+/// Oldest first, keyset-paged, per level of a scope: `$1` the id to start after, `$2` the limit,
+/// `$3`/`$4` the statuses (both NULL for all), `$5` the scope's place.
+const LIST: [&str; 4] = per_level!(
+    select_fraud!(),
+    "r.mahalla_id",
+    "$5",
+    "($3 IS NULL OR r.status = $3 OR r.status = $4) ",
+    "AND ($1 IS NULL OR r.id > $1) ORDER BY r.id LIMIT $2"
 );
-const LIST_DISTRICT: &str =
-    list_fraud!("JOIN mahallas m ON m.id = r.mahalla_id WHERE m.district_id = $5 AND ");
-const LIST_MAHALLA: &str = list_fraud!("WHERE r.mahalla_id = $5 AND ");
 
 /// The reports whose ids are in the JSON array `$1`, by id.
 const BY_IDS_SQLITE: &str =
@@ -281,29 +271,16 @@ impl Store {
         after: Option<FraudReportId>,
         limit: u32,
     ) -> Result<Vec<FraudReport>> {
-        let sql = match scope {
-            Scope::National => LIST_NATIONAL,
-            Scope::Region(_) => LIST_REGION,
-            Scope::District(_) => LIST_DISTRICT,
-            Scope::Mahalla(_) => LIST_MAHALLA,
-        };
         let (s1, s2) = filter.statuses();
-        let mut reports: Vec<FraudReport> = with_pool!(self, |pool, _pg| {
-            let mut q = sqlx::query(sql)
-                .bind(after.map(|a| a.0))
-                .bind(i64::from(limit))
-                .bind(s1)
-                .bind(s2);
-            if let Some(place) = scope.place_id() {
-                q = q.bind(place);
-            }
-            q.fetch_all(pool)
-                .await
-                .map_err(db("list fraud reports"))?
-                .iter()
-                .map(fraud_from_row)
-                .collect::<Result<_>>()?
-        });
+        let listed: Result<Vec<FraudReport>> = fetch_scoped!(
+            self,
+            LIST,
+            scope,
+            [after.map(|a| a.0), i64::from(limit), s1, s2],
+            "list fraud reports",
+            fraud_from_row
+        );
+        let mut reports = listed?;
         self.attach_indicators(&mut reports).await?;
         Ok(reports)
     }

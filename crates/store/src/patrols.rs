@@ -118,9 +118,10 @@ macro_rules! select_plans {
 
 /// One statement per level of a scope (national, region, district, mahalla), as an array
 /// [`by_level`] indexes: `$head` selects from a table whose mahalla column is `$m`, `$p` is
-/// the place's parameter, `$cond` the rest of the condition, `$tail` the order and limit.
+/// the place's parameter, `$cond` the rest of the condition, `$tail` the order and limit. `$head`
+/// is a literal or a macro that gives one (`select_reports!()`).
 macro_rules! per_level {
-    ($head:literal, $m:literal, $p:literal, $cond:literal, $tail:literal) => {
+    ($head:expr, $m:literal, $p:literal, $cond:literal, $tail:literal) => {
         [
             concat!($head, " WHERE ", $cond, $tail),
             concat!(
@@ -147,6 +148,7 @@ macro_rules! per_level {
         ]
     };
 }
+pub(crate) use per_level;
 
 /// The statement of `scope`'s level among four made by [`per_level`] (or written by hand in
 /// that order).

@@ -15,6 +15,7 @@ use crate::audit::AuditConn;
 use crate::codec::{DbTs, RowExt, point, word};
 use crate::error::{Error, Result, db};
 use crate::incidents::IncidentConn;
+use crate::patrols::{fetch_scoped, per_level};
 
 /// `SELECT <every report column> FROM citizen_reports r <rest>`, as one literal.
 macro_rules! select_reports {
@@ -29,27 +30,16 @@ macro_rules! select_reports {
     };
 }
 
-/// Oldest first, keyset-paged: `$1` the id to start after (NULL from the first), `$2` the limit,
-/// `$3`/`$4` the statuses to show (both NULL for all), `$5` the scope's place. A report without a
-/// mahalla joins no mahalla, so only the national scope sees it.
-macro_rules! list_reports {
-    ($join_and_where:literal) => {
-        select_reports!(
-            $join_and_where,
-            "($3 IS NULL OR r.status = $3 OR r.status = $4) ",
-            "AND ($1 IS NULL OR r.id > $1) ORDER BY r.id LIMIT $2"
-        )
-    };
-}
-
-const LIST_NATIONAL: &str = list_reports!("WHERE ");
-const LIST_REGION: &str = list_reports!(
-    "JOIN mahallas m ON m.id = r.mahalla_id JOIN districts d ON d.id = m.district_id \
-     WHERE d.region_id = $5 AND "
+/// Oldest first, keyset-paged, per level of a scope: `$1` the id to start after (NULL from the
+/// first), `$2` the limit, `$3`/`$4` the statuses to show (both NULL for all), `$5` the scope's
+/// place. A report without a mahalla joins no mahalla, so only the national scope sees it.
+const LIST: [&str; 4] = per_level!(
+    select_reports!(),
+    "r.mahalla_id",
+    "$5",
+    "($3 IS NULL OR r.status = $3 OR r.status = $4) ",
+    "AND ($1 IS NULL OR r.id > $1) ORDER BY r.id LIMIT $2"
 );
-const LIST_DISTRICT: &str =
-    list_reports!("JOIN mahallas m ON m.id = r.mahalla_id WHERE m.district_id = $5 AND ");
-const LIST_MAHALLA: &str = list_reports!("WHERE r.mahalla_id = $5 AND ");
 
 /// Which reports a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,29 +301,15 @@ impl Store {
         after: Option<ReportId>,
         limit: u32,
     ) -> Result<Vec<Report>> {
-        let sql = match scope {
-            Scope::National => LIST_NATIONAL,
-            Scope::Region(_) => LIST_REGION,
-            Scope::District(_) => LIST_DISTRICT,
-            Scope::Mahalla(_) => LIST_MAHALLA,
-        };
         let (s1, s2) = filter.statuses();
-        with_pool!(self, |pool, _pg| {
-            let mut q = sqlx::query(sql)
-                .bind(after.map(|a| a.0))
-                .bind(i64::from(limit))
-                .bind(s1)
-                .bind(s2);
-            if let Some(place) = scope.place_id() {
-                q = q.bind(place);
-            }
-            q.fetch_all(pool)
-                .await
-                .map_err(db("list reports"))?
-                .iter()
-                .map(report_from_row)
-                .collect()
-        })
+        fetch_scoped!(
+            self,
+            LIST,
+            scope,
+            [after.map(|a| a.0), i64::from(limit), s1, s2],
+            "list reports",
+            report_from_row
+        )
     }
 
     /// A moderator's decision on a report (see [`Moderation::apply`]), audited
