@@ -248,12 +248,12 @@ pub async fn attach(
             ));
         }
         MediaType::Jpeg | MediaType::Png => {
-            let redacted = redact_photo(state, upload.bytes.clone()).await?;
+            let (redacted, original) = redact_photo(state, upload.bytes).await?;
             (
                 redacted.jpeg,
                 MediaType::Jpeg,
                 as_jpeg_name(&file_name),
-                Some((upload.bytes, redacted.faces)),
+                Some((original, redacted.faces)),
             )
         }
         other => (upload.bytes, other, file_name, None),
@@ -354,9 +354,10 @@ fn as_jpeg_name(name: &str) -> String {
     }
 }
 
-/// Runs the server's photo redactor on `photo` on a blocking thread; 503 when the server has
-/// none (a photo is never stored as sent), 400 for a file that is no readable picture.
-async fn redact_photo(state: &AppState, photo: Vec<u8>) -> ApiResult<RedactedPhoto> {
+/// Runs the server's photo redactor on `photo` on a blocking thread, and hands the photo back
+/// with the result; 503 when the server has none (a photo is never stored as sent), 400 for a
+/// file that is no readable picture.
+async fn redact_photo(state: &AppState, photo: Vec<u8>) -> ApiResult<(RedactedPhoto, Vec<u8>)> {
     let Some(r) = state.photos.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -366,7 +367,7 @@ async fn redact_photo(state: &AppState, photo: Vec<u8>) -> ApiResult<RedactedPho
         ));
     };
     let started = std::time::Instant::now();
-    let out = tokio::task::spawn_blocking(move || r.redact(&photo))
+    let (out, photo) = tokio::task::spawn_blocking(move || (r.redact(&photo), photo))
         .await
         .map_err(|e| ApiError::internal("blur the faces in the photo", &e))?;
     match out {
@@ -376,7 +377,7 @@ async fn redact_photo(state: &AppState, photo: Vec<u8>) -> ApiResult<RedactedPho
                 ms = started.elapsed().as_millis() as u64,
                 "photo attachment redacted"
             );
-            Ok(p)
+            Ok((p, photo))
         }
         Err(PhotoRedactionError::Unreadable(m)) => Err(ApiError::bad_request(
             format!("the photo cannot be read: {m}"),
