@@ -296,7 +296,6 @@ pub async fn attach(
     let written = {
         let full = full.clone();
         let sha = sha256.clone();
-        let sealed = sealed.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<Vec<PathBuf>> {
             let mut created = Vec::new();
             if let Some((path, bytes)) = &sealed {
