@@ -66,6 +66,11 @@ impl server::attachments::PhotoRedactor for StandIn {
                 "a JPEG header without a picture".into(),
             ));
         }
+        if photo.ends_with(b"model fails") {
+            return Err(server::attachments::PhotoRedactionError::Failed(
+                "the face model failed".into(),
+            ));
+        }
         Ok(server::attachments::RedactedPhoto {
             jpeg: stand_in(photo),
             faces: 2,
@@ -500,6 +505,14 @@ async fn refused_uploads_store_nothing(db: &TestDb) {
             .as_str()
             .unwrap()
             .contains("a JPEG header without a picture"),
+        "{e}"
+    );
+    // The face search failing: 500, and the photo is not stored (never taken for "no faces").
+    let mut failing = scene::jpeg();
+    failing.extend_from_slice(b"model fails");
+    let e = upload(&a, id, "dark.jpg", &failing).await.expect_error(500);
+    assert!(
+        e["error"].as_str().unwrap().contains("blur the faces"),
         "{e}"
     );
     // Not multipart: 415; multipart without the file part: 400.
